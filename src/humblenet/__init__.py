@@ -10,4 +10,32 @@ The ladder, from one humble neuron to deep networks:
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from humblenet import functional
+from humblenet.gradcheck import GradcheckError, gradcheck
+from humblenet.tensor import (
+    Tensor,
+    concatenate,
+    is_grad_enabled,
+    maximum,
+    minimum,
+    no_grad,
+    stack,
+    tensor,
+    where,
+)
+
+__all__ = [
+    "GradcheckError",
+    "Tensor",
+    "__version__",
+    "concatenate",
+    "functional",
+    "gradcheck",
+    "is_grad_enabled",
+    "maximum",
+    "minimum",
+    "no_grad",
+    "stack",
+    "tensor",
+    "where",
+]

@@ -1,0 +1,432 @@
+"""Activations, the softmax family, dropout and losses: differentiable functions on tensors.
+
+Each is a primitive with its forward and backward side by side, written to be numerically stable
+(softmax and log-softmax subtract the maximum, sigmoid is split by sign, cross-entropy takes logits,
+binary cross-entropy takes logits or clamps its logarithms) and to make few passes over the data.
+
+>>> import numpy as np
+>>> logits = Tensor(np.array([[1000.0, 0.0]]), requires_grad=True)
+>>> float(cross_entropy(logits, np.array([1])).item())
+1000.0
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from humblenet.tensor import Tensor, _data, _normalize_axes, unbroadcast
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# -- the layer's product -------------------------------------------------------------------------
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ weight.T + bias`` in one step (weight of shape ``(out_features, in_features)``).
+
+    Fusing the bias into the product saves a pass over the output and a graph node.
+    """
+    xd, w = x.data, weight.data
+    if xd.shape[-1] != w.shape[1]:
+        raise ValueError(
+            f"linear: input has {xd.shape[-1]} features (shape {xd.shape}), but the layer expects "
+            f"{w.shape[1]} (weight shape {w.shape})"
+        )
+    out = np.matmul(xd, w.T)
+    if bias is not None:
+        out += bias.data
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = np.matmul(g, w) if x.requires_grad else None
+        gw = np.matmul(g2.T, xd.reshape(-1, xd.shape[-1])) if weight.requires_grad else None
+        gb = g2.sum(axis=0) if bias is not None and bias.requires_grad else None
+        return gx, gw, gb
+
+    parents = (x, weight) if bias is None else (x, weight, bias)
+    return Tensor._make(out, parents, backward, "linear")
+
+
+# -- activations ---------------------------------------------------------------------------------
+
+
+def relu(x: Tensor) -> Tensor:
+    """``max(x, 0)``; the gradient is 0 where ``x <= 0``."""
+    out = np.maximum(x.data, 0)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        return (g * (out > 0),)
+
+    return Tensor._make(out, (x,), backward, "relu")
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """``x`` where positive, ``negative_slope * x`` elsewhere."""
+    positive = x.data > 0
+    out = np.where(positive, x.data, x.data * negative_slope)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        return (np.where(positive, g, g * negative_slope),)
+
+    return Tensor._make(out, (x,), backward, "leaky_relu")
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic function split by sign, so ``exp`` only ever sees non-positive numbers."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))``, without overflow for large ``|x|``."""
+    out = _sigmoid(x.data)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        return (g * out * (1 - out),)
+
+    return Tensor._make(out, (x,), backward, "sigmoid")
+
+
+def tanh(x: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    out = np.tanh(x.data)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        return (g * (1 - out * out),)
+
+    return Tensor._make(out, (x,), backward, "tanh")
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit, ``x * Phi(x)``.
+
+    Args:
+        approximate: ``"none"`` for the exact form with the error function (as PyTorch's
+            default), ``"tanh"`` for the faster tanh approximation.
+    """
+    z = x.data
+    if approximate == "none":
+        cdf = (0.5 * (1.0 + np.asarray(_erf(z / math.sqrt(2.0)), dtype=z.dtype))).astype(z.dtype)
+        pdf = np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+        out = z * cdf
+
+        def backward(g: np.ndarray) -> tuple[np.ndarray]:
+            return (g * (cdf + z * pdf),)
+
+    elif approximate == "tanh":
+        k = math.sqrt(2.0 / math.pi)
+        inner = k * (z + 0.044715 * z**3)
+        t = np.tanh(inner)
+        out = 0.5 * z * (1 + t)
+
+        def backward(g: np.ndarray) -> tuple[np.ndarray]:
+            d_inner = k * (1 + 3 * 0.044715 * z * z)
+            return (g * (0.5 * (1 + t) + 0.5 * z * (1 - t * t) * d_inner),)
+
+    else:
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return Tensor._make(np.asarray(out, dtype=z.dtype), (x,), backward, "gelu")
+
+
+# -- the softmax family --------------------------------------------------------------------------
+
+
+def _shifted(z: np.ndarray, axis: int) -> np.ndarray:
+    """``z`` minus its maximum along ``axis`` (a finite shift even when a row is all -inf)."""
+    m = np.max(z, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    return z - m
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``axis``, computed on ``x - max(x)``."""
+    if x.data.ndim == 0:
+        raise ValueError("softmax: needs at least one axis, got a single number")
+    e = np.exp(_shifted(x.data, axis))
+    out = e / e.sum(axis=axis, keepdims=True)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
+
+    return Tensor._make(out, (x,), backward, "softmax")
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """``x - logsumexp(x)`` along ``axis``, stable for very large or small logits."""
+    if x.data.ndim == 0:
+        raise ValueError("log_softmax: needs at least one axis, got a single number")
+    shifted = _shifted(x.data, axis)
+    out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+
+    return Tensor._make(out, (x,), backward, "log_softmax")
+
+
+def logsumexp(x: Tensor, axis: Any = -1, keepdims: bool = False) -> Tensor:
+    """``log(sum(exp(x)))`` along ``axis``, stable for very large or small values."""
+    axes = _normalize_axes(axis, x.data.ndim)
+    m = np.max(x.data, axis=axes, keepdims=True) if x.data.size else np.zeros(())
+    m = np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the right answer for empty sums
+        total = np.log(np.exp(x.data - m).sum(axis=axes, keepdims=True)) + m
+    out = total if keepdims else np.squeeze(total, axis=axes)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gk = g if keepdims else np.expand_dims(g, axes)
+        return (gk * np.exp(x.data - total),)
+
+    return Tensor._make(np.asarray(out, dtype=x.data.dtype), (x,), backward, "logsumexp")
+
+
+# -- dropout -------------------------------------------------------------------------------------
+
+
+def dropout(
+    x: Tensor, rate: float, training: bool = True, rng: np.random.Generator | int | None = None
+) -> Tensor:
+    """Zero each element with probability ``rate`` and scale the rest by ``1 / (1 - rate)``.
+
+    Args:
+        rate: the probability of dropping an element, in ``[0, 1]``.
+        training: when False (evaluation), return ``x`` unchanged.
+        rng: a ``numpy.random.Generator`` or a seed; the same seed drops the same elements.
+    """
+    if not 0 <= rate <= 1:
+        raise ValueError(f"dropout: rate must be between 0 and 1, got {rate}")
+    if not training or rate == 0:
+        return x
+    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if rate == 1:
+        mask = np.zeros(x.data.shape, dtype=x.data.dtype)
+    else:
+        keep = generator.random(x.data.shape, dtype=np.float64) >= rate
+        mask = keep.astype(x.data.dtype) * x.data.dtype.type(1.0 / (1.0 - rate))
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        return (g * mask,)
+
+    return Tensor._make(x.data * mask, (x,), backward, "dropout")
+
+
+# -- losses --------------------------------------------------------------------------------------
+
+
+def _reduce(values: np.ndarray, reduction: str, name: str) -> tuple[np.ndarray, float]:
+    """The loss reduced as asked, and the factor the per-element gradient is scaled by."""
+    if reduction == "mean":
+        n = values.size
+        return np.asarray(values.mean() if n else np.nan, dtype=values.dtype), 1.0 / max(n, 1)
+    if reduction == "sum":
+        return np.asarray(values.sum(), dtype=values.dtype), 1.0
+    if reduction == "none":
+        return values, 1.0
+    raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _expand_loss_grad(g: np.ndarray, reduction: str, shape: tuple[int, ...]) -> np.ndarray:
+    return g if reduction == "none" else np.broadcast_to(g, shape)
+
+
+def _as_target(target: Any, prediction: Tensor) -> Tensor:
+    """A tensor target passes through (it may require grad); anything else becomes a constant."""
+    if isinstance(target, Tensor):
+        return target
+    return Tensor(np.asarray(target, dtype=prediction.data.dtype))
+
+
+def _same_shape(name: str, prediction: Tensor, target: Tensor) -> None:
+    if prediction.shape != target.shape:
+        raise ValueError(
+            f"{name}: prediction has shape {prediction.shape} but target has {target.shape}; "
+            "they must match (reshape the target, e.g. y.reshape(-1, 1))"
+        )
+
+
+def mse(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error ``mean((prediction - target) ** 2)``."""
+    target = _as_target(target, prediction)
+    _same_shape("mse", prediction, target)
+    diff = prediction.data - target.data
+    value, scale = _reduce(diff * diff, reduction, "mse")
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        d = _expand_loss_grad(g, reduction, diff.shape) * (2 * scale) * diff
+        return (d if prediction.requires_grad else None), (-d if target.requires_grad else None)
+
+    return Tensor._make(value, (prediction, target), backward, "mse")
+
+
+def mae(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error ``mean(|prediction - target|)``."""
+    target = _as_target(target, prediction)
+    _same_shape("mae", prediction, target)
+    diff = prediction.data - target.data
+    value, scale = _reduce(np.abs(diff), reduction, "mae")
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        d = _expand_loss_grad(g, reduction, diff.shape) * scale * np.sign(diff)
+        return (d if prediction.requires_grad else None), (-d if target.requires_grad else None)
+
+    return Tensor._make(value, (prediction, target), backward, "mae")
+
+
+def _class_targets(name: str, logits: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Check integer class targets against ``(N, C)`` scores and return them as int64."""
+    if logits.ndim != 2:
+        raise ValueError(f"{name}: expected scores of shape (batch, classes), got {logits.shape}")
+    if target.shape != (logits.shape[0],):
+        raise ValueError(
+            f"{name}: expected one class index per row, shape ({logits.shape[0]},), "
+            f"got target of shape {target.shape}"
+        )
+    if target.dtype.kind not in "iu":
+        if target.dtype.kind == "f" and np.all(np.equal(np.mod(target, 1), 0)):
+            target = target.astype(np.int64)
+        else:
+            raise TypeError(f"{name}: class targets must be integers, got dtype {target.dtype}")
+    n_classes = logits.shape[1]
+    if target.size and (target.min() < 0 or target.max() >= n_classes):
+        bad = target[(target < 0) | (target >= n_classes)][0]
+        raise ValueError(
+            f"{name}: class label {bad} is outside 0..{n_classes - 1} for {n_classes} classes"
+        )
+    return target.astype(np.intp, copy=False)
+
+
+def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy from raw scores (logits), with a fused backward.
+
+    Args:
+        logits: scores of shape ``(batch, classes)``.
+        target: integer class indices of shape ``(batch,)``, or class probabilities (one-hot or
+            soft) of shape ``(batch, classes)``.
+        reduction: ``"mean"`` (default), ``"sum"`` or ``"none"``.
+
+    The gradient is ``softmax(logits) - target`` (scaled by the reduction): one pass, no
+    separate softmax node.
+    """
+    z = logits.data
+    t = np.asarray(_data(target))
+    log_probs = _shifted(z, -1)
+    log_probs -= np.log(np.exp(log_probs).sum(axis=-1, keepdims=True))
+    if t.ndim == z.ndim and t.dtype.kind == "f":
+        if t.shape != z.shape:
+            raise ValueError(
+                f"cross_entropy: probability targets of shape {t.shape} do not match scores "
+                f"{z.shape}"
+            )
+        t = t.astype(z.dtype, copy=False)
+        per_row = -(t * log_probs).sum(axis=-1)
+        value, scale = _reduce(per_row, reduction, "cross_entropy")
+
+        def backward(g: np.ndarray) -> tuple[np.ndarray]:
+            gk = _expand_loss_grad(g, reduction, per_row.shape)[:, None] * scale
+            return (gk * (np.exp(log_probs) * t.sum(axis=-1, keepdims=True) - t),)
+
+        return Tensor._make(value, (logits,), backward, "cross_entropy")
+
+    labels = _class_targets("cross_entropy", z, t)
+    rows = np.arange(z.shape[0])
+    per_row = -log_probs[rows, labels]
+    value, scale = _reduce(per_row, reduction, "cross_entropy")
+
+    def backward_labels(g: np.ndarray) -> tuple[np.ndarray]:
+        grad = np.exp(log_probs)
+        grad[rows, labels] -= 1
+        if reduction == "none":
+            grad *= (g * scale)[:, None]
+        else:
+            grad *= g * scale
+        return (grad,)
+
+    return Tensor._make(value, (logits,), backward_labels, "cross_entropy")
+
+
+def nll(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of integer class targets, given log-probabilities."""
+    lp = log_probs.data
+    labels = _class_targets("nll", lp, np.asarray(_data(target)))
+    rows = np.arange(lp.shape[0])
+    value, scale = _reduce(-lp[rows, labels], reduction, "nll")
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        grad = np.zeros_like(lp)
+        gk = g if reduction == "none" else np.full(lp.shape[0], g, dtype=lp.dtype)
+        grad[rows, labels] = -gk * scale
+        return (grad,)
+
+    return Tensor._make(value, (log_probs,), backward, "nll")
+
+
+def binary_cross_entropy_with_logits(
+    logits: Tensor, target: Any, reduction: str = "mean"
+) -> Tensor:
+    """Binary cross-entropy from raw scores: ``max(z, 0) - z * y + log(1 + exp(-|z|))``."""
+    z = logits.data
+    y = np.asarray(_data(target), dtype=z.dtype)
+    _same_shape("binary_cross_entropy_with_logits", logits, Tensor(y))
+    per = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    value, scale = _reduce(per, reduction, "binary_cross_entropy_with_logits")
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        return (_expand_loss_grad(g, reduction, z.shape) * scale * (_sigmoid(z) - y),)
+
+    return Tensor._make(value, (logits,), backward, "binary_cross_entropy_with_logits")
+
+
+def binary_cross_entropy(probabilities: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy from probabilities in ``[0, 1]``.
+
+    As PyTorch, each logarithm is clamped at -100 so probabilities of exactly 0 or 1 give a finite
+    loss, and the gradient's denominator is kept at least 1e-12 so it stays finite too.
+    """
+    p = probabilities.data
+    y = np.asarray(_data(target), dtype=p.dtype)
+    _same_shape("binary_cross_entropy", probabilities, Tensor(y))
+    if p.size and (np.nanmin(p) < 0 or np.nanmax(p) > 1):
+        raise ValueError(
+            "binary_cross_entropy: probabilities must lie in [0, 1], got values from "
+            f"{np.nanmin(p)} to {np.nanmax(p)}; pass raw scores to "
+            "binary_cross_entropy_with_logits instead"
+        )
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(p), -100)
+        log_1p = np.maximum(np.log1p(-p), -100)
+    per = -(y * log_p + (1 - y) * log_1p)
+    value, scale = _reduce(per, reduction, "binary_cross_entropy")
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        denominator = np.maximum((1 - p) * p, 1e-12)
+        return (_expand_loss_grad(g, reduction, p.shape) * scale * (p - y) / denominator,)
+
+    return Tensor._make(value, (probabilities,), backward, "binary_cross_entropy")
+
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "gelu",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "logsumexp",
+    "mae",
+    "mse",
+    "nll",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+    "unbroadcast",
+]
