@@ -18,7 +18,8 @@ print(f"Perceptron on XOR: stopped ({perceptron.stop_reason}) after {perceptron.
 print(textwrap.fill(perceptron.message, width=90, initial_indent="  ", subsequent_indent="  "))
 
 # 2. A hidden layer: 2 inputs -> 2 ReLU neurons -> 1 output, each layer with a bias input.
+#    Predictions are rounded to 1 decimal (part 8), then read as 1 when >= 0.5.
 network = train_xor_network(XOR_SEED)
 print(f"2-2-1 network on XOR: {network.message}")
 for (pattern, label), prediction, output in zip(XOR_TABLE, network.predictions, network.outputs):
-    print(f"  {pattern} -> {prediction:.3f} -> {output}  (expected {label})")
+    print(f"  {pattern} -> {prediction} -> {output}  (expected {label})")
