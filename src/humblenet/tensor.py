@@ -727,11 +727,12 @@ def matmul(a: Any, b: Any) -> Tensor:
         # Treat vectors as matrices: a row for a 1-D left operand, a column for a 1-D right one.
         x2 = x[None, :] if x.ndim == 1 else x
         w2 = w[:, None] if w.ndim == 1 else w
+        # The column first: for vector @ vector, g is a single number and becomes (1, 1).
         g2 = g
-        if x.ndim == 1:
-            g2 = np.expand_dims(g2, -2)
         if w.ndim == 1:
             g2 = np.expand_dims(g2, -1)
+        if x.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
         ga = gb = None
         if a.requires_grad:
             ga = unbroadcast(np.matmul(g2, np.swapaxes(w2, -1, -2)), x2.shape).reshape(x.shape)
