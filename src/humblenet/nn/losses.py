@@ -1,0 +1,148 @@
+"""Losses as classes and by name (Keras' names): mean squared and absolute error, and the three
+cross-entropies, each taking probabilities or, with ``from_logits=True``, raw scores.
+
+>>> import numpy as np
+>>> loss = get("sparse_categorical_crossentropy")
+>>> probabilities = Tensor(np.array([[0.25, 0.75]]))
+>>> round(float(loss(probabilities, np.array([1])).item()), 6)
+0.287682
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from humblenet import functional as F
+from humblenet.tensor import Tensor, clip, log
+
+# Probabilities are kept in [EPSILON, 1 - EPSILON] before the logarithm, as Keras does.
+EPSILON = 1e-7
+
+
+class Loss:
+    """A loss: ``loss(prediction, target)`` gives a scalar tensor (the batch mean)."""
+
+    name = "loss"
+    from_logits = False
+
+    def __call__(self, prediction: Tensor, target: Any) -> Tensor:
+        raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "from_logits": self.from_logits}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(from_logits={self.from_logits})"
+
+
+class MeanSquaredError(Loss):
+    """``mean((prediction - target) ** 2)``."""
+
+    name = "mse"
+
+    def __call__(self, prediction: Tensor, target: Any) -> Tensor:
+        return F.mse(prediction, _match(prediction, target, "mse"))
+
+
+class MeanAbsoluteError(Loss):
+    """``mean(|prediction - target|)``."""
+
+    name = "mae"
+
+    def __call__(self, prediction: Tensor, target: Any) -> Tensor:
+        return F.mae(prediction, _match(prediction, target, "mae"))
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Cross-entropy against integer class labels.
+
+    Args:
+        from_logits: the prediction is raw scores (no softmax applied) rather than probabilities.
+    """
+
+    name = "sparse_categorical_crossentropy"
+
+    def __init__(self, from_logits: bool = False) -> None:
+        self.from_logits = bool(from_logits)
+
+    def __call__(self, prediction: Tensor, target: Any) -> Tensor:
+        if self.from_logits:
+            return F.cross_entropy(prediction, target)
+        return F.nll(log(clip(prediction, EPSILON, 1 - EPSILON)), target)
+
+
+class CategoricalCrossentropy(Loss):
+    """Cross-entropy against one-hot (or soft) class probabilities of shape (batch, classes)."""
+
+    name = "categorical_crossentropy"
+
+    def __init__(self, from_logits: bool = False) -> None:
+        self.from_logits = bool(from_logits)
+
+    def __call__(self, prediction: Tensor, target: Any) -> Tensor:
+        t = np.asarray(
+            target.data if isinstance(target, Tensor) else target, dtype=prediction.dtype
+        )
+        if t.shape != prediction.shape:
+            raise ValueError(
+                f"categorical_crossentropy: targets of shape {t.shape} do not match predictions "
+                f"{prediction.shape}; use one-hot rows, or sparse_categorical_crossentropy for "
+                "integer labels"
+            )
+        if self.from_logits:
+            return F.cross_entropy(prediction, t)
+        logp = log(clip(prediction, EPSILON, 1 - EPSILON))
+        return -(logp * Tensor(t)).sum(axis=-1).mean()
+
+
+class BinaryCrossentropy(Loss):
+    """Binary cross-entropy against 0/1 targets (or probabilities)."""
+
+    name = "binary_crossentropy"
+
+    def __init__(self, from_logits: bool = False) -> None:
+        self.from_logits = bool(from_logits)
+
+    def __call__(self, prediction: Tensor, target: Any) -> Tensor:
+        t = _match(prediction, target, "binary_crossentropy")
+        if self.from_logits:
+            return F.binary_cross_entropy_with_logits(prediction, t)
+        return F.binary_cross_entropy(clip(prediction, EPSILON, 1 - EPSILON), t)
+
+
+def _match(prediction: Tensor, target: Any, name: str) -> np.ndarray:
+    """Targets as an array of the prediction's shape and dtype (a 1-D target for one output)."""
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if t.shape != prediction.shape and t.ndim == 1 and prediction.shape == (t.shape[0], 1):
+        t = t.reshape(-1, 1)
+    if t.shape != prediction.shape:
+        raise ValueError(
+            f"{name}: targets of shape {t.shape} do not match predictions {prediction.shape}"
+        )
+    return t.astype(prediction.dtype, copy=False)
+
+
+LOSSES: dict[str, type[Loss]] = {
+    "mse": MeanSquaredError,
+    "mean_squared_error": MeanSquaredError,
+    "mae": MeanAbsoluteError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "binary_crossentropy": BinaryCrossentropy,
+}
+
+
+def get(loss: str | Loss, from_logits: bool = False) -> Loss:
+    """A loss object from a name or a :class:`Loss` (returned as is); errors list known names."""
+    if isinstance(loss, Loss):
+        return loss
+    if not isinstance(loss, str) or loss not in LOSSES:
+        known = ", ".join(sorted(LOSSES))
+        raise ValueError(f"unknown loss {loss!r}; known losses: {known}")
+    cls = LOSSES[loss]
+    if cls in (MeanSquaredError, MeanAbsoluteError):
+        return cls()
+    return cls(from_logits=from_logits)  # type: ignore[call-arg]
