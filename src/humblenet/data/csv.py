@@ -363,7 +363,8 @@ def train_validation_split(
         x: inputs, one sample per entry of the first axis.
         y: targets, the same number of samples.
         validation_fraction: the share of samples for validation, strictly between 0 and 1.
-            The validation part has ``round(fraction × samples)`` of them.
+            The validation part has ``round(fraction × samples)`` of them (Python's
+            ``round``: halves go to the even number).
         seed: an integer or a ``numpy.random.Generator``: the same seed gives the same split.
 
     Returns:
