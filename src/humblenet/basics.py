@@ -67,8 +67,9 @@ __all__ = [
 
 StopReason = Literal["converged", "cap", "diverged"]
 
-# A weight, a vector of weights or a matrix of weights (rows), as plain Python numbers.
-Numbers: TypeAlias = float | tuple[float, ...] | tuple[tuple[float, ...], ...]
+# A weight, a vector of weights or a matrix of weights (rows), as plain Python numbers: a float,
+# a tuple of floats, or a tuple of tuples. (Typed as Any so that callers need no narrowing.)
+Numbers: TypeAlias = Any
 
 # Divergence: the error grew at each of this many steps in a row, to more than 10 times what it
 # was before the growth began. (Rounding can make an error grow once or twice near the end of a
@@ -196,7 +197,18 @@ def _is_diverging(errors: Sequence[Any]) -> bool:
 
 
 def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
+    return f"{number} {noun}" + ("" if number == 1 else ("es" if noun.endswith("s") else "s"))
+
+
+def _growth(last_error: Any, unit: str) -> str:
+    """How the error diverged, in words."""
+    if not _finite(last_error):
+        return "the numbers grew past what a float can hold (inf or nan)"
+    return (
+        f"the error grew at each of the last {_GROWTH_STEPS} or more {unit}es"
+        if unit.endswith("s")
+        else f"the error grew at each of the last {_GROWTH_STEPS} or more {unit}s"
+    ) + f", to {_short(last_error)}"
 
 
 def _short(value: float) -> str:
@@ -621,11 +633,7 @@ def _descend(
     if stopped == "converged":
         message = f"Converged after {_count(updates, 'update')}: squared error {last_error!r}."
     elif stopped == "diverged":
-        if _finite(last_error):
-            grown = f"the error grew at each of the last {_GROWTH_STEPS} or more steps"
-        else:
-            grown = "the numbers grew past what a float can hold (inf or nan)"
-        message = f"Diverged after {_count(updates, 'update')}: {grown}. "
+        message = f"Diverged after {_count(updates, 'update')}: {_growth(last_error, 'step')}. "
         if product > 2:
             message += (
                 f"The cause: {rule}, above 2, so that factor is below -1 and the error grows "
@@ -1095,8 +1103,8 @@ def stochastic_gradient_descent(
         message = f"Converged: the error of pass {passes} is {last!r}."
     elif stopped == "diverged":
         message = (
-            f"Diverged after {passes} passes: the pass error grew pass after pass (now "
-            f"{_short(last)}). Lower alpha (now {alpha!r}), for example to {_short(alpha / 10)}."
+            f"Diverged after {_count(passes, 'pass')}: {_growth(last, 'pass')}. "
+            f"Lower alpha (now {alpha!r}), for example to {_short(alpha / 10)}."
         )
     else:
         message = (
@@ -1387,7 +1395,7 @@ def _backprop_message(
         return f"Converged after {passes} passes: the error of the last pass is {last!r}."
     if result.stopped == "diverged":
         return (
-            f"Diverged after {passes} passes: the pass error kept growing (now {_short(last)}). "
+            f"Diverged after {_count(passes, 'pass')}: {_growth(last, 'pass')}. "
             f"Lower alpha (now {alpha!r}), for example to {_short(alpha / 10)}."
         )
     goal = "0" if tolerance == 0 else f"at most {_short(tolerance)}"
