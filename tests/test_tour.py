@@ -1,0 +1,91 @@
+"""``humblenet tour``: every part of the series, in order, with its key numbers."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+from humblenet import cli, tour
+
+KEY_NUMBERS = [
+    "226.79999999999998",
+    "235.10000000000002",
+    "0.38304",
+    "1444.0",
+    "1764.0",
+    "40.00000000000001",
+    "[9.961359999999999, 1.2271999999999998, 10.98068]",
+    "[40.00000000000001, 230.00000000000003, 0.5039999999999997]",
+    "8.0, 46.0, 0.1",
+    "converged after 92 passes",
+]
+
+
+def check_tour_text(text: str) -> None:
+    positions = [text.index(f"== Part {part}:") for part in range(1, 9)]
+    assert positions == sorted(positions), "parts out of order"
+    for number in KEY_NUMBERS:
+        assert number in text, f"{number} missing from the tour"
+    assert "Traceback" not in text
+
+
+def test_tour_via_python_dash_m():
+    completed = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "humblenet", "tour"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    check_tour_text(completed.stdout)
+
+
+def test_tour_via_main_and_verbose_shows_more(capsys):
+    assert cli.main(["tour"]) == 0
+    short = capsys.readouterr().out
+    check_tour_text(short)
+    assert cli.main(["tour", "--verbose"]) == 0
+    verbose = capsys.readouterr().out
+    check_tour_text(verbose)
+    assert len(verbose.splitlines()) > 2 * len(short.splitlines())
+    # Every step of part 4 appears in the verbose trace only.
+    assert "step 3: prediction 7.99" in verbose and "step 3: prediction 7.99" not in short
+
+
+def test_tour_lines_fit_a_terminal_apart_from_part_1s_quoted_line(capsys):
+    cli.main(["tour"])
+    for line in capsys.readouterr().out.splitlines():
+        assert len(line) <= 100 or "According to my neural network" in line, line
+
+
+def test_bad_usage_exits_non_zero_without_a_traceback():
+    completed = subprocess.run(
+        [sys.executable, "-m", "humblenet", "tour", "--bogus"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode != 0
+    assert "Traceback" not in completed.stderr and "--bogus" in completed.stderr
+
+
+def test_chapters_can_be_inserted(monkeypatch):
+    def extra(verbose: bool) -> list[str]:
+        return ["an inserted chapter", "verbose" if verbose else "short"]
+
+    monkeypatch.setattr(tour, "CHAPTERS", [*tour.CHAPTERS, ("Part 9: a test chapter", extra)])
+    out = io.StringIO()
+    tour.run_tour(verbose=True, out=out)
+    text = out.getvalue()
+    assert text.index("== Part 8:") < text.index("== Part 9: a test chapter ==")
+    assert "an inserted chapter" in text and "verbose" in text
+
+
+def test_the_neuron_chapter_comes_first_when_offered():
+    titles = [title for title, _ in tour.chapters()]
+    assert titles[-8:] == [title for title, _ in tour.CHAPTERS]
+    from humblenet import neuron
+
+    if hasattr(neuron, "tour_chapter"):
+        assert len(titles) == 9 and "neuron" in titles[0].lower()
