@@ -588,6 +588,8 @@ def power(base: Any, exponent: Any) -> Tensor:
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         b, e = base.data, exponent.data
+        if not isinstance(b, np.ndarray):  # a Python number base takes the result's dtype
+            b = np.asarray(b, dtype=out.dtype)
         gb = unbroadcast(g * e * np.power(b, e - 1), _shape_of(b)) if base.requires_grad else None
         ge = None
         if exponent.requires_grad:
@@ -793,7 +795,7 @@ def _extreme(a: Tensor, axis: Any, keepdims: bool, fn: Callable[..., Any], op: s
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         # The gradient goes to the elements equal to the extreme, shared among ties (as amax).
         hits = a.data == out
-        counts = hits.sum(axis=axes, keepdims=True)
+        counts = hits.sum(axis=axes, keepdims=True, dtype=g.dtype)  # (an int count upcasts)
         return (_expand_reduced(g, axes, keepdims) * hits / counts,)
 
     result = out if keepdims else np.squeeze(out, axis=axes)
