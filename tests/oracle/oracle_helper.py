@@ -86,6 +86,18 @@ def assert_close(ours: Any, ref: Any, dtype: Any, where: str) -> None:
     np.testing.assert_allclose(ours, ref, rtol=rtol, atol=atol, equal_nan=True, err_msg=where)
 
 
+def _spy(t: Tensor, k: int, arrived: list[tuple[int, np.dtype, Shape]]) -> Tensor:
+    """``t`` unchanged, behind an identity op that records the gradient that comes back to it."""
+    if not t.requires_grad:
+        return t
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        arrived.append((k, g.dtype, g.shape))
+        return (g,)
+
+    return Tensor._make(t.data, (t,), backward, "spy")
+
+
 def run_case(case: Case, dtype: Any, seed: int = 0) -> None:
     """Run one case in both libraries and compare value, dtype and every input's gradient."""
     arrays = make_inputs(case, dtype, seed)
@@ -97,7 +109,8 @@ def run_case(case: Case, dtype: Any, seed: int = 0) -> None:
         torch.from_numpy(a.copy()).requires_grad_(w and a.dtype.kind == "f")
         for a, w in zip(arrays, wants)
     ]
-    ours = case.hn(*ours_in)
+    arrived: list[tuple[int, np.dtype, Shape]] = []
+    ours = case.hn(*[_spy(t, k, arrived) for k, t in enumerate(ours_in)])
     ref = case.torch_fn(*ref_in)
     assert isinstance(ours, Tensor), f"{case.name}: humblenet returned {type(ours).__name__}"
     ref_np = ref.detach().numpy()
@@ -108,6 +121,11 @@ def run_case(case: Case, dtype: Any, seed: int = 0) -> None:
     v = np.random.default_rng(seed + 1).standard_normal(ours.shape).astype(ours.dtype)
     (ours * Tensor(v)).sum().backward()
     (ref * torch.from_numpy(v)).sum().backward()
+    for k, arrived_dtype, arrived_shape in arrived:
+        # What reaches an input, before the leaf's own accumulation could cast or broadcast it.
+        where = f"{case.name}: the gradient reaching input {k}"
+        assert arrived_dtype == ours_in[k].dtype, f"{where} is {arrived_dtype}"
+        assert arrived_shape == ours_in[k].shape, f"{where} has shape {arrived_shape}"
     for k, (o, r) in enumerate(zip(ours_in, ref_in)):
         if not o.requires_grad:
             continue
