@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from humblenet.basics import gradient_descent_one_weight
 from humblenet.scalar import Value
 
 RELATIVE_TOLERANCE = 1e-12
@@ -363,6 +364,25 @@ def test_part_4_derivative_is_the_scalar_engines_gradient() -> None:
     # One step with the series' alpha 24 gives its second prediction, 7.76.
     new_weight = weight.data - 24 * weight.grad
     assert round(input_ * new_weight, 2) == 7.76
+
+
+def test_part_4_descent_in_basics_takes_the_scalar_engines_steps() -> None:
+    # The ladder: humblenet.basics applies part 4's hand-derived rule; replaying each of its steps
+    # with the engine's gradient of (prediction - target) ** 2 / 2 gives the same weights, exactly.
+    alpha = 24.0
+    series = gradient_descent_one_weight(0.2, 8, 10, alpha=alpha)  # rounds as the series does
+    first = series.steps[0]  # its prediction 2.0 is exact, so rounding changed nothing yet
+    weight = Value(first.weights)
+    (0.5 * (weight * 0.2 - 8) ** 2).backward()
+    assert alpha * weight.grad == first.adjustment
+    unrounded = gradient_descent_one_weight(0.2, 8, 10, alpha=alpha, round_prediction=None)
+    assert unrounded.stopped == "converged" and len(unrounded.steps) > 5
+    for step in unrounded.steps[:-1]:  # the last step only measures the error
+        weight = Value(step.weights)
+        error = 0.5 * (weight * 0.2 - 8) ** 2
+        error.backward()
+        assert weight.data - alpha * weight.grad == step.new_weights, step
+        assert math.isclose(2 * error.data, step.error, rel_tol=1e-15)
 
 
 # --- Pure Python: importing the engine never imports NumPy. ---------------------------------------

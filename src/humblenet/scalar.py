@@ -25,8 +25,8 @@ from collections.abc import Callable
 
 def _real(x: object) -> float:
     """Return ``x`` as a float if it is a real number; raise a TypeError that says how otherwise."""
-    if isinstance(x, numbers.Real):  # int, float, bool, Fraction, NumPy's float types...
-        return float(x)
+    if isinstance(x, float | int) or isinstance(x, numbers.Real):  # the quick check first
+        return float(x)  # int, float, bool, Fraction, NumPy's float types...
     raise TypeError(
         f"expected a Value or a real number (int or float), got {type(x).__name__} {x!r:.60}; "
         "convert it first, for example with float(...)"
