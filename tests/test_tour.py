@@ -89,3 +89,15 @@ def test_the_neuron_chapter_comes_first_when_offered():
 
     if hasattr(neuron, "tour_chapter"):
         assert len(titles) == 9 and "neuron" in titles[0].lower()
+
+
+def test_a_chapter_that_repeats_its_title_shows_it_once(monkeypatch):
+    def titled(verbose: bool) -> list[str]:
+        return ["A titled chapter", "  its body"]
+
+    monkeypatch.setattr(tour, "CHAPTERS", [("A titled chapter", titled)])
+    monkeypatch.setattr(tour, "chapters", lambda: list(tour.CHAPTERS))
+    out = io.StringIO()
+    tour.run_tour(verbose=False, out=out)
+    assert out.getvalue().count("A titled chapter") == 1
+    assert "\n  its body\n" in out.getvalue()

@@ -326,5 +326,9 @@ def run_tour(verbose: bool, out: TextIO) -> None:
     out.write(f'humblenet tour: the series "Deep Learning Basics", part by part{hint}\n')
     for title, chapter in chapters():
         out.write(f"\n== {title} ==\n")
-        for line in chapter(verbose):
+        lines = chapter(verbose)
+        if lines and lines[0].strip() == title:
+            # A chapter that starts with its own title: show the title once, body dedented.
+            lines = textwrap.dedent("\n".join(lines[1:])).splitlines()
+        for line in lines:
             out.write(f"  {line}\n")
