@@ -140,7 +140,12 @@ class Dense(Layer):
                 "put a Flatten() layer before it"
             )
         in_features = int(input_shape[0])
-        if self.in_features == in_features and self.weight is not None:
+        if self.weight is not None:
+            if self.in_features != in_features:
+                raise ValueError(
+                    f"{type(self).__name__}: built for {self.in_features} input features, but it "
+                    f"now receives {in_features}; check the size of the layer before it"
+                )
             return
         rng = np.random.default_rng(self.seed)
         self.in_features = in_features

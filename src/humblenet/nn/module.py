@@ -71,12 +71,23 @@ class Module:
             yield from child.modules()
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """Every parameter with its dotted name, e.g. ``0.weight``, in assignment order."""
+        """Every parameter with its dotted name, e.g. ``0.weight``, in assignment order.
+
+        A parameter reached twice (a layer used twice, or a shared weight) is listed once, under
+        its first name, so an optimizer updates it once per step (as PyTorch does).
+        """
+        seen: set[int] = set()
+        for name, param in self._all_named_parameters(prefix):
+            if id(param) not in seen:
+                seen.add(id(param))
+                yield name, param
+
+    def _all_named_parameters(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
         for name, value in vars(self).items():
             if isinstance(value, Parameter):
                 yield prefix + name, value
         for name, child in self.named_children():
-            yield from child.named_parameters(prefix + name + ".")
+            yield from child._all_named_parameters(prefix + name + ".")
 
     def parameters(self) -> list[Parameter]:
         """Every parameter, in the order of :meth:`named_parameters`."""
@@ -200,10 +211,14 @@ class Sequential(Module):
             )
         self.layers.append(layer)
         declared = getattr(layer, "declared_input_shape", None)
-        if len(self.layers) == 1 and declared is not None:
-            self.build(declared)
-        elif self.built:
-            self.build(self.input_shape)  # type: ignore[arg-type]
+        try:
+            if len(self.layers) == 1 and declared is not None:
+                self.build(declared)
+            elif self.built:
+                self.build(self.input_shape)  # type: ignore[arg-type]
+        except ValueError:
+            self.layers.pop()  # a layer that does not fit is not kept
+            raise
 
     def build(self, input_shape: Iterable[int]) -> None:
         """Create every layer's weights for inputs of shape ``input_shape`` (without the batch)."""
