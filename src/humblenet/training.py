@@ -78,7 +78,8 @@ class EarlyStopping(Callback):
 
     Args:
         monitor: the value to watch, e.g. ``"val_loss"`` (default) or ``"val_accuracy"``.
-        patience: epochs without improvement to wait before stopping.
+        patience: the number of epochs in a row without improvement after which training stops
+            (as Keras: 0 and 1 both stop at the first epoch that does not improve).
         min_delta: the smallest change that counts as an improvement.
         mode: ``"min"``, ``"max"``, or ``"auto"`` (max for accuracies, min otherwise).
         restore_best_weights: at the end, put back the weights of the best epoch.
@@ -133,7 +134,7 @@ class EarlyStopping(Callback):
                 self.best_weights = self.model.state_dict()
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.model.stop_training = True
             self.model.stop_reason = (
@@ -263,12 +264,25 @@ def _require_compiled(model: Sequential, what: str) -> None:
 
 
 def _model_dtype(model: Module) -> np.dtype:
+    """The parameters' dtype (for a model not built yet: the first dtype a layer asks for)."""
     params = model.parameters()
-    return params[0].dtype if params else np.dtype(np.float32)
+    if params:
+        return params[0].dtype
+    for layer in model.modules():
+        dtype = getattr(layer, "dtype", None)
+        if isinstance(dtype, np.dtype):
+            return dtype
+    return np.dtype(np.float32)
 
 
-def _check_x(model: Sequential, x: Any, where: str) -> np.ndarray:
-    """``x`` as a float array of the model's dtype, refusing what the model cannot take."""
+def _check_x(
+    model: Sequential, x: Any, where: str, input_shape: tuple[int, ...] | None = None
+) -> np.ndarray:
+    """``x`` as a float array of the model's dtype, refusing what the model cannot take.
+
+    The samples must have the model's input shape, or ``input_shape`` when the model is not
+    built yet (None: any shape).
+    """
     if isinstance(x, Tensor):
         x = x.data
     array = np.asarray(x)
@@ -286,15 +300,15 @@ def _check_x(model: Sequential, x: Any, where: str) -> np.ndarray:
             f"{where}: x is 1-D with shape {array.shape}; expected (samples, features). "
             "Use x.reshape(-1, 1) for one feature per sample, or x.reshape(1, -1) for one sample"
         )
-    array = array.astype(_model_dtype(model) if model.built else np.float32, copy=False)
+    array = array.astype(_model_dtype(model), copy=False)
     if not np.all(np.isfinite(array)):
         position = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
         raise ValueError(
             f"{where}: x contains NaN or infinity (first at index {position}: "
             f"{array[position]}); remove or fill those values"
         )
-    if model.built and model.input_shape is not None and array.shape[1:] != model.input_shape:
-        expected = model.input_shape
+    expected = model.input_shape if model.built else input_shape
+    if expected is not None and array.shape[1:] != expected:
         if len(expected) == 1 and array.ndim == 2:
             raise ValueError(
                 f"{where}: x has {array.shape[1]} features, but the model expects {expected[0]}"
@@ -305,12 +319,14 @@ def _check_x(model: Sequential, x: Any, where: str) -> np.ndarray:
     return array
 
 
-def _output_units(model: Sequential) -> int:
-    assert model.input_shape is not None
-    return int(output_shape(model, model.input_shape)[-1])
+def _output_units(model: Sequential, input_shape: tuple[int, ...]) -> int:
+    """The model's outputs per sample for samples of ``input_shape`` (built or not)."""
+    return int(output_shape(model, input_shape)[-1])
 
 
-def _check_y(model: Sequential, y: Any, n: int, where: str) -> np.ndarray:
+def _check_y(
+    model: Sequential, y: Any, n: int, where: str, input_shape: tuple[int, ...]
+) -> np.ndarray:
     """Targets checked against the loss: class labels in range, or values of the right shape."""
     if y is None:
         raise ValueError(f"{where}: y (the targets) is missing")
@@ -330,7 +346,7 @@ def _check_y(model: Sequential, y: Any, n: int, where: str) -> np.ndarray:
         index = int(np.argwhere(~np.isfinite(array.reshape(n, -1)))[0][0])
         raise ValueError(f"{where}: y contains NaN or infinity (first at sample {index})")
     loss = model.loss
-    units = _output_units(model)
+    units = _output_units(model, input_shape)
     if isinstance(loss, losses_module.SparseCategoricalCrossentropy):
         flat = array.reshape(-1) if array.ndim == 2 and array.shape[1] == 1 else array
         if flat.ndim != 1:
@@ -383,35 +399,41 @@ def _final_activation(model: Sequential) -> str | None:
     return None
 
 
-def _loss_and_scores(model: Sequential, x: Tensor, y: np.ndarray) -> tuple[Tensor, np.ndarray]:
+def _fused_activation(model: Sequential) -> str | None:
+    """``"softmax"`` or ``"sigmoid"`` when the loss is computed from the scores before the
+    model's last activation (see :func:`_loss_and_scores`), else None."""
+    loss = model.loss
+    if loss.from_logits:
+        return None
+    activation = _final_activation(model)
+    if activation == "softmax" and isinstance(
+        loss, losses_module.SparseCategoricalCrossentropy | losses_module.CategoricalCrossentropy
+    ):
+        return activation
+    if activation == "sigmoid" and isinstance(loss, losses_module.BinaryCrossentropy):
+        return activation
+    return None
+
+
+def _loss_and_scores(
+    model: Sequential, x: Tensor, y: np.ndarray, fused: str | None
+) -> tuple[Tensor, np.ndarray]:
     """The batch loss, and the scores accuracy is judged on.
 
     When the model ends in softmax (or sigmoid) and the loss takes probabilities, the loss is
     computed from the scores before the activation with the fused, stable cross-entropy: the
     same value (without Keras' clipping at 1e-7) and one pass instead of three. Keras does the
-    same when it can reach the logits.
+    same when it can reach the logits. ``fused`` is :func:`_fused_activation` of the model.
     """
-    loss = model.loss
-    activation = _final_activation(model)
-    fuse = not loss.from_logits and (
-        (
-            activation == "softmax"
-            and isinstance(
-                loss,
-                losses_module.SparseCategoricalCrossentropy | losses_module.CategoricalCrossentropy,
-            )
-        )
-        or (activation == "sigmoid" and isinstance(loss, losses_module.BinaryCrossentropy))
-    )
-    if not fuse:
+    if fused is None:
         out = model(x)
-        return loss(out, y), out.data
+        return model.loss(out, y), out.data
     h = x
     for layer in model.layers[:-1]:
         h = layer(h)
     last = model.layers[-1]
     logits = last.forward_logits(h) if isinstance(last, Dense) else h
-    if activation == "sigmoid":
+    if fused == "sigmoid":
         target = y.reshape(logits.shape).astype(logits.dtype, copy=False)
         return F.binary_cross_entropy_with_logits(logits, target), logits.data
     return F.cross_entropy(logits, y), logits.data
@@ -443,14 +465,17 @@ class _Meter:
         self.sq_error = 0.0
 
     def add(
-        self, model: Sequential, loss: float, scores: np.ndarray, y: np.ndarray, fused: bool
+        self, model: Sequential, loss: float, scores: np.ndarray, y: np.ndarray, fused: str | None
     ) -> None:
         n = len(y)
         self.count += n
         self.loss += loss * n
         if "accuracy" in self.names:
-            self.correct += _correct(model, scores, y, fused)
+            self.correct += _correct(model, scores, y, fused is not None)
         if "mae" in self.names or "mse" in self.names:
+            if fused is not None:  # the metrics judge probabilities, as Keras does
+                activate = F.softmax if fused == "softmax" else F.sigmoid
+                scores = activate(Tensor(scores)).data
             diff = scores - y.reshape(scores.shape)
             self.elements += diff.size
             self.abs_error += float(np.abs(diff).sum())
@@ -466,12 +491,6 @@ class _Meter:
             elif name == "mse":
                 out[prefix + "mse"] = self.sq_error / max(self.elements, 1)
         return out
-
-
-def _uses_fused_scores(model: Sequential) -> bool:
-    activation = _final_activation(model)
-    loss = model.loss
-    return not loss.from_logits and activation in ("softmax", "sigmoid")
 
 
 # -- fit -----------------------------------------------------------------------------------------
@@ -536,20 +555,20 @@ def fit(
         raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split!r}")
     verbose_level = 1 if verbose == "auto" else int(verbose)
 
-    # 1. Check everything before any weight is created or changed.
-    x_array = np.asarray(x.data if isinstance(x, Tensor) else x)
-    if not model.built and x_array.ndim >= 2 and x_array.dtype.kind in "fiub":
-        _seed_layers(model, seed)
-        model.build(x_array.shape[1:])
-    x_array = _check_x(model, x_array, "fit")
-    y_array = _check_y(model, y, len(x_array), "fit")
+    # 1. Check everything before any weight is created or changed: a refused call leaves the
+    #    model as it was (an unbuilt model stays unbuilt).
+    x_array = _check_x(model, x, "fit")
+    input_shape = x_array.shape[1:]
+    y_array = _check_y(model, y, len(x_array), "fit", input_shape)
     x_val: np.ndarray | None = None
     y_val: np.ndarray | None = None
     if validation_data is not None:
         if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
             raise ValueError("fit: validation_data must be a pair (x_val, y_val)")
-        x_val = _check_x(model, validation_data[0], "fit (validation_data)")
-        y_val = _check_y(model, validation_data[1], len(x_val), "fit (validation_data)")
+        x_val = _check_x(model, validation_data[0], "fit (validation_data)", input_shape)
+        y_val = _check_y(
+            model, validation_data[1], len(x_val), "fit (validation_data)", input_shape
+        )
     elif validation_split > 0:
         split = int(len(x_array) * (1 - validation_split))
         if split == 0 or split == len(x_array):
@@ -559,6 +578,9 @@ def fit(
             )
         x_array, x_val = x_array[:split], x_array[split:]
         y_array, y_val = y_array[:split], y_array[split:]
+    if not model.built:
+        _seed_layers(model, seed)
+        model.build(input_shape)
     if model.optimizer is None:
         model.optimizer = _make_optimizer(
             model._optimizer_spec,
@@ -578,7 +600,7 @@ def fit(
         x_array, y_array, batch_size=batch_size, shuffle=shuffle, seed=seed, reuse_buffers=True
     )
     optimizer = model.optimizer
-    fused = _uses_fused_scores(model)
+    fused = _fused_activation(model)
     logs: dict[str, float] = {}
     for callback in all_callbacks:
         callback.on_train_begin(logs)
@@ -589,7 +611,7 @@ def fit(
         meter = _Meter(model.metrics_names)
         bar = _progress(len(loader), epoch, epochs, verbose_level)
         for batch, (x_batch, y_batch) in enumerate(loader):
-            loss, scores = _loss_and_scores(model, Tensor(x_batch), y_batch)
+            loss, scores = _loss_and_scores(model, Tensor(x_batch), y_batch, fused)
             loss_value = float(loss.data)
             if guard is not None and guard.check(loss_value, epoch, batch):
                 break
@@ -647,11 +669,11 @@ def _evaluate_arrays(
 ) -> dict[str, float]:
     model.eval()
     meter = _Meter(model.metrics_names)
-    fused = _uses_fused_scores(model)
+    fused = _fused_activation(model)
     with no_grad():
         for start in range(0, len(x), batch_size):
             xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-            loss, scores = _loss_and_scores(model, Tensor(xb), yb)
+            loss, scores = _loss_and_scores(model, Tensor(xb), yb, fused)
             meter.add(model, float(loss.data), scores, yb, fused)
     return meter.logs(prefix)
 
@@ -675,7 +697,7 @@ def evaluate(
     if not model.built:
         raise RuntimeError("evaluate: the model has not been built or trained yet; call fit first")
     x_array = _check_x(model, x, "evaluate")
-    y_array = _check_y(model, y, len(x_array), "evaluate")
+    y_array = _check_y(model, y, len(x_array), "evaluate", x_array.shape[1:])
     logs = _evaluate_arrays(model, x_array, y_array, batch_size)
     if verbose:
         print(_format_logs(logs))
