@@ -282,6 +282,12 @@ class Sequential(Module):
 
         return training.summary(self, print_fn=print_fn)
 
+    def save(self, path: Any, **metadata: Any) -> None:
+        """Write the model to a safetensors file (see :func:`humblenet.serialize.save`)."""
+        from humblenet import serialize
+
+        serialize.save(self, path, **metadata)
+
 
 def output_shape(layer: Module, input_shape: tuple[int, ...]) -> tuple[int, ...]:
     """The shape (without the batch axis) that ``layer`` gives for inputs of ``input_shape``."""

@@ -1,0 +1,698 @@
+"""Save a model to one ``.safetensors`` file and load it back: weights, architecture and metadata.
+
+The file is plain data that any safetensors reader opens (PyTorch, JAX, Rust): an 8-byte length,
+a JSON header naming each tensor's dtype, shape and place, then the raw numbers. Nothing in it is
+code, and loading never unpickles anything.
+
+What the file holds:
+
+- the weights, named as in an equivalent ``torch.nn.Sequential`` (see below);
+- ``__metadata__`` (text → text, every value JSON): ``format_version``, ``humblenet_version``,
+  ``architecture`` (``model.get_config()``), ``class_names``, ``feature_names``,
+  ``preprocessing`` (e.g. ``Standardizer.to_dict()``), ``task``, ``dataset``, ``metrics``, and
+  ``sha256``, a checksum of everything else (tensors and metadata), so a changed byte anywhere is
+  found.
+
+Tensor names: PyTorch's numbering. In ``torch.nn.Sequential`` an activation is a module of its own,
+while a humblenet ``Dense(units, activation=...)`` is one layer. The file counts modules the way
+PyTorch does: each layer takes one index, and a ``Dense`` with an activation takes two (the linear
+part, then the activation). So ``Sequential([Flatten(), Dense(8, activation="relu"), Dense(3)])``
+(humblenet names ``1.weight``, ``2.weight``) is written as ``1.weight``, ``3.weight``: the names of
+``torch.nn.Sequential(Flatten(), Linear(.., 8), ReLU(), Linear(8, 3))``, which loads the file with
+``safetensors.torch.load_file`` and ``load_state_dict(strict=True)``. A weight has PyTorch's
+layout ``(out_features, in_features)``. :func:`tensor_names` gives the mapping for a model.
+
+Every write is atomic: the bytes go to a temporary file in the same folder, which is flushed to
+disk and then renamed over the final name, so a crash leaves either the old file or the new one,
+never half of one, and a failed write leaves no temporary file behind.
+
+>>> import tempfile, pathlib
+>>> import numpy as np
+>>> from humblenet.nn import Dense, Sequential
+>>> model = Sequential([Dense(3, activation="relu", input_shape=(2,), seed=0), Dense(2, seed=1)])
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "model.safetensors"
+>>> save(model, path, class_names=["no", "yes"], task="classification")
+>>> loaded = load(path)
+>>> loaded.metadata["class_names"]
+['no', 'yes']
+>>> x = np.ones((4, 2), dtype=np.float32)
+>>> bool(np.array_equal(loaded.predict(x), model.predict(x)))
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from humblenet.nn.layers import Dense, from_config
+from humblenet.nn.module import Module, Sequential
+
+__all__ = [
+    "FORMAT_VERSION",
+    "METADATA_KEYS",
+    "ModelFileError",
+    "load",
+    "save",
+    "tensor_names",
+    "write_atomically",
+]
+
+FORMAT_VERSION = 1
+"""The layout of humblenet's metadata; a reader refuses a file written in a newer one."""
+
+METADATA_KEYS = (
+    "class_names",
+    "feature_names",
+    "preprocessing",
+    "task",
+    "dataset",
+    "metrics",
+    "humblenet_version",
+    "architecture",
+)
+"""The keys of ``load(path).metadata``."""
+
+_INSTALL_HINT = 'install the optional extra with: pip install "humblenet[save]"'
+_MAX_HEADER_BYTES = 100_000_000  # the limit safetensors itself applies
+
+# safetensors' dtype names and the width of one element in bytes.
+_DTYPE_SIZES = {
+    "BOOL": 1,
+    "U8": 1,
+    "I8": 1,
+    "F8_E5M2": 1,
+    "F8_E4M3": 1,
+    "U16": 2,
+    "I16": 2,
+    "F16": 2,
+    "BF16": 2,
+    "U32": 4,
+    "I32": 4,
+    "F32": 4,
+    "U64": 8,
+    "I64": 8,
+    "F64": 8,
+}
+_NUMPY_DTYPES = {"F16": "float16", "F32": "float32", "F64": "float64"}
+_SAFETENSORS_DTYPES = {numpy_name: name for name, numpy_name in _NUMPY_DTYPES.items()}
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be loaded: the message names the file, the problem and a fix."""
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+
+def _write_all(handle: Any, data: bytes) -> None:
+    """Write ``data`` in chunks (one place a test can interrupt a write half-way)."""
+    view = memoryview(data)
+    chunk = 1 << 20
+    for start in range(0, len(view), chunk):
+        handle.write(view[start : start + chunk])
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` so that it appears whole or not at all.
+
+    The bytes go to a temporary file in the same folder, are flushed to the disk (``fsync``) and
+    the file is renamed over ``path`` (``os.replace``, atomic on POSIX and Windows). If anything
+    fails, the temporary file is removed and a file already at ``path`` is left untouched.
+
+    Args:
+        path: where the file goes; its folder must exist.
+        data: the whole content.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+    """
+    target = Path(path)
+    folder = target.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot write {target}: the folder {folder} does not exist")
+    if target.is_dir():
+        raise IsADirectoryError(f"cannot write {target}: it is a folder; give a file name")
+    # The new file keeps the permissions of the one it replaces (mkstemp creates it as 0600).
+    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            _write_all(handle, data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+    _sync_folder(folder)
+    return target
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush the folder entry of the rename to disk too (POSIX only; Windows cannot open one)."""
+    if os.name == "nt":
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    except OSError:  # some file systems refuse fsync on a folder; the rename is done anyway
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def _import_safetensors() -> Any:
+    try:
+        import safetensors.numpy
+    except ImportError:
+        raise ImportError(
+            f"saving and loading models needs the safetensors package; {_INSTALL_HINT}"
+        ) from None
+    return safetensors
+
+
+# -- names ---------------------------------------------------------------------------------------
+
+
+def _check_flat(model: Module, where: str) -> Sequential:
+    if not isinstance(model, Sequential):
+        raise TypeError(
+            f"{where}: expected a humblenet Sequential model, got {type(model).__name__}"
+        )
+    if not model.built or model.input_shape is None:
+        raise ValueError(
+            f"{where}: the model has no weights yet; build it first (give the first layer an "
+            "input_shape, call model.build(shape), or train it)"
+        )
+    for index, layer in enumerate(model.layers):
+        if isinstance(layer, Sequential):
+            raise ValueError(
+                f"{where}: layer {index} is a Sequential inside a Sequential; put its layers "
+                "directly in the outer model"
+            )
+    return model
+
+
+def tensor_names(model: Sequential) -> dict[str, str]:
+    """Map each humblenet parameter name to its name in the file (PyTorch's numbering).
+
+    Args:
+        model: a built ``Sequential``.
+
+    Returns:
+        ``{humblenet name: file name}``, in the order of ``model.named_parameters()``.
+
+    >>> from humblenet.nn import Dense, Flatten, Sequential
+    >>> model = Sequential([Flatten(input_shape=(2, 2)), Dense(3, activation="relu"), Dense(2)])
+    >>> tensor_names(model)
+    {'1.weight': '1.weight', '1.bias': '1.bias', '2.weight': '3.weight', '2.bias': '3.bias'}
+    """
+    names: dict[str, str] = {}
+    torch_index = 0
+    for index, layer in enumerate(model.layers):
+        for name, _ in layer.named_parameters():
+            names[f"{index}.{name}"] = f"{torch_index}.{name}"
+        has_activation = isinstance(layer, Dense) and layer.activation is not None
+        torch_index += 2 if has_activation else 1
+    return names
+
+
+def _describe(model: Sequential, name: str) -> str:
+    """``"the weight of layer 1 (Dense)"`` for humblenet's parameter name ``1.weight``."""
+    index, _, attribute = name.partition(".")
+    layer = model.layers[int(index)]
+    return f"the {attribute} of layer {index} ({type(layer).__name__})"
+
+
+# -- metadata ------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """``json.dumps``' fallback: NumPy numbers and arrays as Python numbers and lists."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON data")
+
+
+def _to_json(key: str, value: Any) -> str:
+    try:
+        return json.dumps(value, default=_plain, allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"save: {key} must be plain data (numbers, text, lists, dicts, no NaN): {error}"
+        ) from None
+
+
+def _names_argument(key: str, names: Any, expected: int | None, hint: str) -> list[str] | None:
+    if names is None:
+        return None
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise TypeError(f"save: {key} must be a list of strings, got {names!r:.120}")
+    names = list(names)
+    if expected is not None and len(names) != expected:
+        raise ValueError(f"save: {len(names)} {key} given, but {hint}")
+    return names
+
+
+def _metadata(model: Sequential, arguments: dict[str, Any]) -> dict[str, str]:
+    """Check the metadata arguments and encode each as a JSON string."""
+    from humblenet import __version__
+
+    units = getattr(model.layers[-1], "units", None) if model.layers else None
+    class_names = arguments["class_names"]
+    expected = None
+    if units is not None and class_names is not None:
+        # A single sigmoid output scores two classes.
+        expected = 2 if units == 1 and len(class_names) == 2 else units
+    features = math.prod(model.input_shape or ())
+    values: dict[str, Any] = {
+        "class_names": _names_argument(
+            "class_names", class_names, expected, f"the model has {units} outputs"
+        ),
+        "feature_names": _names_argument(
+            "feature_names",
+            arguments["feature_names"],
+            features,
+            f"the model takes {features} input features",
+        ),
+    }
+    preprocessing = arguments["preprocessing"]
+    if preprocessing is not None and hasattr(preprocessing, "to_dict"):
+        preprocessing = preprocessing.to_dict()
+    if preprocessing is not None and not isinstance(preprocessing, dict):
+        raise TypeError(
+            "save: preprocessing must be a dict (e.g. Standardizer.to_dict()), "
+            f"got {type(preprocessing).__name__}"
+        )
+    values["preprocessing"] = preprocessing
+    for key in ("task", "dataset"):
+        if arguments[key] is not None and not isinstance(arguments[key], str):
+            raise TypeError(f"save: {key} must be a string, got {arguments[key]!r:.80}")
+        values[key] = arguments[key]
+    metrics = arguments["metrics"]
+    if metrics is not None:
+        if not isinstance(metrics, dict):
+            raise TypeError(f"save: metrics must be a dict of name → number, got {metrics!r:.80}")
+        for name, number in metrics.items():
+            if not isinstance(name, str) or not isinstance(number, int | float | np.number):
+                raise TypeError(
+                    f"save: metrics must map names to numbers, got {name!r}: {number!r}"
+                )
+            if not np.isfinite(number):
+                raise ValueError(f"save: metric {name!r} is {number}; only finite numbers are kept")
+        metrics = {name: float(number) for name, number in metrics.items()}
+    values["metrics"] = metrics
+    values["humblenet_version"] = __version__
+    values["architecture"] = model.get_config()
+    encoded = {key: _to_json(key, value) for key, value in values.items()}
+    encoded["format_version"] = json.dumps(FORMAT_VERSION)
+    return encoded
+
+
+def _checksum(tensors: dict[str, tuple[str, list[int], bytes]], metadata: dict[str, str]) -> str:
+    """SHA-256 of every tensor (name, dtype, shape, bytes) and every metadata entry but itself."""
+    digest = hashlib.sha256()
+    description = {
+        "tensors": [[name, tensors[name][0], tensors[name][1]] for name in sorted(tensors)],
+        "metadata": sorted((k, v) for k, v in metadata.items() if k != "sha256"),
+    }
+    digest.update(json.dumps(description, separators=(",", ":")).encode())
+    for name in sorted(tensors):
+        digest.update(tensors[name][2])
+    return digest.hexdigest()
+
+
+def save(
+    model: Sequential,
+    path: str | os.PathLike[str],
+    *,
+    class_names: list[str] | None = None,
+    feature_names: list[str] | None = None,
+    preprocessing: Any = None,
+    task: str | None = None,
+    dataset: str | None = None,
+    metrics: dict[str, float] | None = None,
+) -> None:
+    """Write ``model`` (weights, architecture and metadata) to a safetensors file, atomically.
+
+    Args:
+        model: a built ``Sequential`` of humblenet layers.
+        path: the file to write (``.safetensors`` by convention); replaced if it exists.
+        class_names: one name per output class (two for a single sigmoid output).
+        feature_names: one name per input feature.
+        preprocessing: a dict (JSON data), or an object with ``to_dict()`` such as a fitted
+            ``humblenet.data.Standardizer``, describing how inputs were prepared.
+        task: e.g. ``"classification"`` or ``"regression"``.
+        dataset: the name of the training data.
+        metrics: names to numbers, e.g. ``{"test_accuracy": 0.98}``.
+
+    Raises:
+        ImportError: safetensors is not installed.
+        ValueError / TypeError: the model is not built or not plain layers, or a metadata
+            argument has the wrong type or length.
+
+    The optimizer and its state are not saved: compile the loaded model again to train on.
+    """
+    safetensors = _import_safetensors()
+    model = _check_flat(model, "save")
+    metadata = _metadata(
+        model,
+        {
+            "class_names": class_names,
+            "feature_names": feature_names,
+            "preprocessing": preprocessing,
+            "task": task,
+            "dataset": dataset,
+            "metrics": metrics,
+        },
+    )
+    _check_rebuilds(model)
+    names = tensor_names(model)
+    arrays: dict[str, np.ndarray] = {}
+    described: dict[str, tuple[str, list[int], bytes]] = {}
+    for name, parameter in model.named_parameters():
+        array = np.ascontiguousarray(parameter.data, dtype=parameter.data.dtype.newbyteorder("<"))
+        if array.dtype.name not in _SAFETENSORS_DTYPES:
+            raise ValueError(
+                f"save: {_describe(model, name)} has dtype {array.dtype}; humblenet saves "
+                "float16, float32 or float64 weights"
+            )
+        arrays[names[name]] = array
+        described[names[name]] = (
+            _SAFETENSORS_DTYPES[array.dtype.name],
+            list(array.shape),
+            array.tobytes(),
+        )
+    metadata["sha256"] = json.dumps(_checksum(described, metadata))
+    write_atomically(path, safetensors.numpy.save(arrays, metadata=metadata))
+
+
+def _check_rebuilds(model: Sequential) -> None:
+    """Refuse to save an architecture that ``from_config`` would not rebuild the same."""
+    try:
+        rebuilt = from_config(model.get_config())
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"save: the architecture cannot be written down: {error}") from None
+    own = {name: (p.shape, p.dtype) for name, p in model.named_parameters()}
+    again = {name: (p.shape, p.dtype) for name, p in rebuilt.named_parameters()}
+    if own != again:
+        raise ValueError(
+            "save: the architecture rebuilt from get_config() has different weights "
+            f"({again} instead of {own}); only models of humblenet.nn layers can be saved"
+        )
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def _refuse(path: Path, problem: str, fix: str) -> ModelFileError:
+    return ModelFileError(f"{path}: {problem}. {fix}")
+
+
+_DAMAGED = "The file is damaged or was edited: save the model again or restore a good copy"
+
+
+def _looks_like(data: bytes) -> str | None:
+    """Name a well-known format that is not safetensors, from the first bytes."""
+    if len(data) >= 2 and data[0] == 0x80 and 2 <= data[1] <= 5:
+        return "a Python pickle (e.g. from pickle.dump or an old torch.save)"
+    if data.startswith(b"PK\x03\x04"):
+        return "a zip archive (e.g. a PyTorch .pt/.pth file from torch.save, which holds a pickle)"
+    if data.startswith(b"\x93NUMPY"):
+        return "a NumPy .npy file"
+    return None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"the key {key!r} appears twice")
+        result[key] = value
+    return result
+
+
+def _read_header(path: Path, data: bytes) -> tuple[dict[str, Any], int]:
+    """Check the structure of a safetensors file; return its header and where the data starts."""
+    other = _looks_like(data)
+    if other is not None:
+        raise _refuse(
+            path,
+            f"this is {other}, not a safetensors file",
+            "humblenet never loads pickles, because loading one can run any code; "
+            "save the model with humblenet's model.save(path)",
+        )
+    if len(data) < 8:
+        raise _refuse(
+            path, f"the file has {len(data)} bytes, too few for a safetensors file", _DAMAGED
+        )
+    (length,) = struct.unpack("<Q", data[:8])
+    if length > _MAX_HEADER_BYTES or 8 + length > len(data):
+        raise _refuse(
+            path,
+            f"the first 8 bytes announce a header of {length} bytes, but the file has "
+            f"{len(data) - 8} bytes after them: it is truncated or not a safetensors file",
+            _DAMAGED,
+        )
+    try:
+        text = data[8 : 8 + length].decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _refuse(
+            path, f"the header is not UTF-8 text (byte {error.start + 8} is invalid)", _DAMAGED
+        ) from None
+    try:
+        header = json.loads(text, object_pairs_hook=_unique_keys)
+    except ValueError as error:
+        raise _refuse(path, f"the header is not valid JSON ({error})", _DAMAGED) from None
+    if not isinstance(header, dict):
+        raise _refuse(path, "the header is JSON but not an object of tensors", _DAMAGED)
+    _check_tensor_entries(path, header, len(data) - 8 - length)
+    return header, 8 + length
+
+
+def _check_tensor_entries(path: Path, header: dict[str, Any], data_bytes: int) -> None:
+    spans = []
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        fields = entry if isinstance(entry, dict) else {}
+        dtype, shape, offsets = fields.get("dtype"), fields.get("shape"), fields.get("data_offsets")
+        if dtype not in _DTYPE_SIZES:
+            raise _refuse(path, f"tensor {name!r} has an unknown dtype {dtype!r}", _DAMAGED)
+        if not isinstance(shape, list) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
+        ):
+            raise _refuse(path, f"tensor {name!r} has an invalid shape {shape!r}", _DAMAGED)
+        if (
+            not isinstance(offsets, list)
+            or len(offsets) != 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) for n in offsets)
+            or not 0 <= offsets[0] <= offsets[1]
+        ):
+            raise _refuse(path, f"tensor {name!r} has invalid data_offsets {offsets!r}", _DAMAGED)
+        needed = math.prod(shape) * _DTYPE_SIZES[dtype]
+        if offsets[1] - offsets[0] != needed:
+            raise _refuse(
+                path,
+                f"tensor {name!r} has shape {shape} of {dtype}, which needs {needed} bytes, but "
+                f"its data_offsets {offsets} hold {offsets[1] - offsets[0]}",
+                _DAMAGED,
+            )
+        spans.append((offsets[0], offsets[1], name))
+    position = 0
+    for begin, end, name in sorted(spans):
+        if begin != position:
+            raise _refuse(
+                path,
+                f"tensor {name!r} starts at byte {begin} of the data, expected {position} "
+                "(tensors must follow each other without gaps or overlaps)",
+                _DAMAGED,
+            )
+        position = end
+    if position > data_bytes:
+        raise _refuse(
+            path,
+            f"the header describes {position} bytes of tensor data but only {data_bytes} follow: "
+            "the file is truncated",
+            _DAMAGED,
+        )
+    if position < data_bytes:
+        raise _refuse(
+            path,
+            f"{data_bytes - position} bytes follow the last tensor that the header does not "
+            "describe",
+            _DAMAGED,
+        )
+
+
+def _read_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
+    raw = header.get("__metadata__")
+    if raw is None or "architecture" not in raw:
+        raise _refuse(
+            path,
+            "the file has no humblenet architecture in its metadata (it was not written by "
+            "humblenet's save, or its metadata was removed)",
+            "Save the model with humblenet's model.save(path)",
+        )
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise _refuse(path, "__metadata__ is not an object of text values", _DAMAGED)
+    metadata: dict[str, Any] = {}
+    for key in (*METADATA_KEYS, "format_version", "sha256"):
+        if key not in raw:
+            raise _refuse(path, f"the metadata has no {key!r}", _DAMAGED)
+        try:
+            metadata[key] = json.loads(raw[key])
+        except ValueError as error:
+            raise _refuse(path, f"metadata {key!r} is not valid JSON ({error})", _DAMAGED) from None
+    version = metadata["format_version"]
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise _refuse(
+            path,
+            f"the file is in humblenet format {version!r}, written by humblenet "
+            f"{metadata['humblenet_version']}; this humblenet reads format {FORMAT_VERSION}",
+            "Upgrade humblenet: pip install -U humblenet",
+        )
+    expected_types = {
+        "class_names": list,
+        "feature_names": list,
+        "preprocessing": dict,
+        "task": str,
+        "dataset": str,
+        "metrics": dict,
+        "architecture": dict,
+    }
+    for key, kind in expected_types.items():
+        if metadata[key] is not None and not isinstance(metadata[key], kind):
+            raise _refuse(
+                path,
+                f"metadata {key!r} should be a {kind.__name__}, got {metadata[key]!r:.80}",
+                _DAMAGED,
+            )
+    return metadata
+
+
+def _build(path: Path, architecture: dict[str, Any]) -> Sequential:
+    try:
+        model = from_config(architecture)
+    except (TypeError, ValueError, MemoryError) as error:
+        raise _refuse(path, f"its architecture cannot be built: {error}", _DAMAGED) from None
+    if not isinstance(model, Sequential) or not model.built:
+        raise _refuse(path, "its architecture is not a built Sequential model", _DAMAGED)
+    return model
+
+
+def _check_against_model(path: Path, header: dict[str, Any], model: Sequential) -> None:
+    """Every tensor the architecture needs is in the file, with its shape and dtype."""
+    names = tensor_names(model)
+    parameters = dict(model.named_parameters())
+    expected = {names[name]: name for name in parameters}
+    in_file = [name for name in header if name != "__metadata__"]
+    missing = [name for name in expected if name not in header]
+    unexpected = [name for name in in_file if name not in expected]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing tensors {missing} that the architecture needs")
+        if unexpected:
+            parts.append(f"unexpected tensors {unexpected} that the architecture has no place for")
+        raise _refuse(path, "; ".join(parts), _DAMAGED)
+    for file_name, own_name in expected.items():
+        entry, parameter = header[file_name], parameters[own_name]
+        where = f"tensor {file_name!r} ({_describe(model, own_name)})"
+        if tuple(entry["shape"]) != parameter.shape:
+            raise _refuse(
+                path,
+                f"{where} has shape {tuple(entry['shape'])} in the file, but the architecture "
+                f"needs {parameter.shape}",
+                _DAMAGED,
+            )
+        if _NUMPY_DTYPES.get(entry["dtype"]) != parameter.dtype.name:
+            raise _refuse(
+                path,
+                f"{where} has dtype {entry['dtype']} in the file, but the architecture needs "
+                f"{_SAFETENSORS_DTYPES.get(parameter.dtype.name, parameter.dtype.name)}",
+                _DAMAGED,
+            )
+
+
+def _check_finite(path: Path, name: str, array: np.ndarray) -> None:
+    bad = ~np.isfinite(array)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        kinds = "NaN" if np.isnan(array).any() else "infinite"
+        raise _refuse(
+            path,
+            f"tensor {name!r} holds {int(bad.sum())} {kinds} value(s), the first at index {first}",
+            "The model diverged before it was saved or the file is damaged: retrain it "
+            "(lower the learning rate) or restore a good copy",
+        )
+
+
+def load(path: str | os.PathLike[str]) -> Sequential:
+    """Load a model saved by :func:`save`: rebuild its architecture, check and copy the weights.
+
+    Nothing in the file is run: the header is JSON, the weights are raw numbers, and the layers
+    are built only from humblenet's own layer classes. Every tensor's shape and dtype is checked
+    against the architecture, every weight must be finite, and the file's checksum must match.
+
+    Args:
+        path: a ``.safetensors`` file written by :func:`save` (or ``model.save``).
+
+    Returns:
+        The ``Sequential`` model, in evaluation mode, with an attribute ``metadata``: a dict with
+        the keys of :data:`METADATA_KEYS` (``None`` for what was not saved).
+
+    Raises:
+        ImportError: safetensors is not installed.
+        FileNotFoundError: no file at ``path``.
+        ModelFileError: the file is not a humblenet safetensors file, or is damaged; the message
+            names the file, the problem and what to do.
+    """
+    safetensors = _import_safetensors()
+    path = Path(path)
+    data = path.read_bytes()
+    header, start = _read_header(path, data)
+    metadata = _read_metadata(path, header)
+    model = _build(path, metadata["architecture"])
+    _check_against_model(path, header, model)
+    try:
+        arrays = safetensors.numpy.load(data)
+    except Exception as error:  # the library's own check, after ours: name it all the same
+        raise _refuse(path, f"safetensors cannot read it ({error})", _DAMAGED) from None
+    names = tensor_names(model)
+    for file_name in names.values():
+        _check_finite(path, file_name, arrays[file_name])
+    described = {
+        name: (
+            entry["dtype"],
+            entry["shape"],
+            data[start + entry["data_offsets"][0] : start + entry["data_offsets"][1]],
+        )
+        for name, entry in header.items()
+        if name != "__metadata__"
+    }
+    if _checksum(described, header["__metadata__"]) != metadata["sha256"]:
+        raise _refuse(
+            path,
+            "its contents do not match the checksum written when it was saved",
+            _DAMAGED,
+        )
+    model.load_state_dict({own: arrays[file_name] for own, file_name in names.items()})
+    model.eval()
+    model.metadata = {key: metadata[key] for key in METADATA_KEYS}  # type: ignore[attr-defined]
+    return model
