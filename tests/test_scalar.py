@@ -436,11 +436,6 @@ def test_scalar_module_file_runs_without_numpy() -> None:
     assert float(stdout) == pytest.approx(6 + math.exp(3.0), rel=1e-15)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="humblenet/__init__.py imports NumPy eagerly (through humblenet.functional and "
-    "humblenet.tensor); importing those lazily makes this pass: then remove this marker",
-)
 def test_import_humblenet_scalar_without_numpy() -> None:
     # The design says the scalar rung never imports NumPy, also when imported as
     # humblenet.scalar: the package's __init__ must then import its NumPy parts lazily.
