@@ -15,6 +15,7 @@ on by default), and a progress bar.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -541,7 +542,9 @@ def fit(
         validation_data: ``(x_val, y_val)`` to validate on instead.
         shuffle: reshuffle the training samples every epoch.
         seed: seeds the shuffling (and layers' initial weights when the model is not built yet).
-        nan_guard: stop at the first non-finite loss and restore the last good weights.
+        nan_guard: stop at the first non-finite loss and restore the weights from the start of
+            that epoch; while it is on, NumPy's overflow warnings are silenced (the guard's
+            message in ``History.stop_reason``, printed when verbose, says what happened).
 
     Returns:
         a :class:`History` whose ``history`` has ``loss`` (and ``accuracy``, ``val_loss``,
@@ -604,41 +607,52 @@ def fit(
     logs: dict[str, float] = {}
     for callback in all_callbacks:
         callback.on_train_begin(logs)
-    for epoch in range(epochs):
-        model.train()
-        for callback in all_callbacks:
-            callback.on_epoch_begin(epoch)
-        meter = _Meter(model.metrics_names)
-        bar = _progress(len(loader), epoch, epochs, verbose_level)
-        for batch, (x_batch, y_batch) in enumerate(loader):
-            loss, scores = _loss_and_scores(model, Tensor(x_batch), y_batch, fused)
-            loss_value = float(loss.data)
-            if guard is not None and guard.check(loss_value, epoch, batch):
+    # 3. With the guard on, a diverging run is expected to overflow: the guard stops it and says
+    #    what to lower, so NumPy's overflow warnings would only repeat it (or, under
+    #    warnings-as-errors, stop training before the guard could restore the weights).
+    errors = (
+        np.errstate(over="ignore", invalid="ignore", divide="ignore")
+        if guard is not None
+        else contextlib.nullcontext()
+    )
+    with errors:
+        for epoch in range(epochs):
+            model.train()
+            for callback in all_callbacks:
+                callback.on_epoch_begin(epoch)
+            meter = _Meter(model.metrics_names)
+            bar = _progress(len(loader), epoch, epochs, verbose_level)
+            for batch, (x_batch, y_batch) in enumerate(loader):
+                loss, scores = _loss_and_scores(model, Tensor(x_batch), y_batch, fused)
+                loss_value = float(loss.data)
+                if guard is not None and guard.check(loss_value, epoch, batch):
+                    break
+                loss.backward()
+                optimizer.step()
+                optimizer.zero_grad()
+                meter.add(model, loss_value, scores, y_batch, fused)
+                if bar is not None:
+                    bar.update(1)
+                    if batch % 10 == 0:
+                        bar.set_postfix(meter.logs(), refresh=False)
+            if guard is not None and guard.triggered:
+                if bar is not None:
+                    bar.close()
                 break
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad()
-            meter.add(model, loss_value, scores, y_batch, fused)
+            logs = meter.logs()
+            if x_val is not None and y_val is not None:
+                logs.update(
+                    _evaluate_arrays(model, x_val, y_val, max(batch_size, 256), prefix="val_")
+                )
             if bar is not None:
-                bar.update(1)
-                if batch % 10 == 0:
-                    bar.set_postfix(meter.logs(), refresh=False)
-        if guard is not None and guard.triggered:
-            if bar is not None:
+                bar.set_postfix(logs, refresh=True)
                 bar.close()
-            break
-        logs = meter.logs()
-        if x_val is not None and y_val is not None:
-            logs.update(_evaluate_arrays(model, x_val, y_val, max(batch_size, 256), prefix="val_"))
-        if bar is not None:
-            bar.set_postfix(logs, refresh=True)
-            bar.close()
-        elif verbose_level >= 1:
-            print(f"Epoch {epoch + 1}/{epochs} - {_format_logs(logs)}", flush=True)
-        for callback in all_callbacks:
-            callback.on_epoch_end(epoch, logs)
-        if model.stop_training:
-            break
+            elif verbose_level >= 1:
+                print(f"Epoch {epoch + 1}/{epochs} - {_format_logs(logs)}", flush=True)
+            for callback in all_callbacks:
+                callback.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
     for callback in all_callbacks:
         callback.on_train_end(logs)
     model.eval()
