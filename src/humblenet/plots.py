@@ -19,9 +19,8 @@ or interrupted save leaves no half-written file. The format follows the file's e
 
 from __future__ import annotations
 
-import contextlib
+import io
 import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,7 +61,7 @@ def _new_figure(width: float, height: float) -> Any:
 
 
 def _save_atomically(figure: Any, path: str | os.PathLike[str]) -> Path:
-    """Write ``figure`` to ``path`` through a temporary file in the same folder, then rename."""
+    """Render ``figure``, then write it with ``serialize.write_atomically`` (temporary, rename)."""
     target = Path(path)
     extension = target.suffix.lstrip(".").lower()
     if not extension:
@@ -76,23 +75,16 @@ def _save_atomically(figure: Any, path: str | os.PathLike[str]) -> Path:
             f"cannot save a picture as {str(target)!r}: matplotlib does not write "
             f"'.{extension}' files; use one of {', '.join('.' + k for k in sorted(supported))}"
         )
-    folder = target.parent
-    if not folder.is_dir():
+    from humblenet.serialize import write_atomically
+
+    if not target.parent.is_dir():
         raise FileNotFoundError(
-            f"cannot save the picture {str(target)!r}: the folder {str(folder)!r} does not exist"
+            f"cannot save the picture {str(target)!r}: the folder {str(target.parent)!r} does "
+            "not exist"
         )
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            figure.savefig(file, format=extension, dpi=100)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return target
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=extension, dpi=100)
+    return write_atomically(target, buffer.getvalue())
 
 
 def _history_dict(history: Any) -> dict[str, list[float]]:
