@@ -848,6 +848,8 @@ def reshape(a: Tensor, shape: Any) -> Tensor:
 
 def transpose(a: Tensor, axes: Any = None) -> Tensor:
     """Permute the axes (reverse them when ``axes`` is None)."""
+    if isinstance(axes, int | np.integer):  # x.permute(0) of a vector: one axis, not a tuple
+        axes = (axes,)
     perm = tuple(range(a.data.ndim))[::-1] if axes is None else tuple(int(x) for x in axes)
     if sorted(p % max(a.data.ndim, 1) for p in perm) != list(range(a.data.ndim)):
         raise ValueError(f"transpose: {perm} is not a permutation of the {a.data.ndim} axes")
