@@ -449,7 +449,9 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _read_header(path: Path, data: bytes) -> tuple[dict[str, Any], int]:
     """Check the structure of a safetensors file; return its header and where the data starts."""
-    other = _looks_like(data)
+    length = struct.unpack("<Q", data[:8])[0] if len(data) >= 8 else 0
+    plausible = len(data) >= 9 and 8 + length <= len(data) and data[8:9] == b"{"
+    other = None if plausible else _looks_like(data)
     if other is not None:
         raise _refuse(
             path,
@@ -461,7 +463,6 @@ def _read_header(path: Path, data: bytes) -> tuple[dict[str, Any], int]:
         raise _refuse(
             path, f"the file has {len(data)} bytes, too few for a safetensors file", _DAMAGED
         )
-    (length,) = struct.unpack("<Q", data[:8])
     if length > _MAX_HEADER_BYTES or 8 + length > len(data):
         raise _refuse(
             path,
