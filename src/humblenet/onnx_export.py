@@ -21,7 +21,9 @@ humblenet                    ONNX
 
 The graph has one input named ``"input"`` of shape ``(batch, *input_shape)`` with a dynamic
 batch dimension, and one output named ``"output"``. The weights are named as in the model's
-safetensors file (PyTorch's numbering, see :mod:`humblenet.serialize`).
+safetensors file (PyTorch's numbering, see :mod:`humblenet.serialize`). The graph computes in
+the weights' dtype; note that ONNX Runtime has no float64 ``Erf``, so a float64 model with GELU
+exports to a valid file that ONNX Runtime will not run (float32, the default, runs everywhere).
 
 >>> import tempfile, pathlib
 >>> from humblenet.nn import Dense, Sequential
