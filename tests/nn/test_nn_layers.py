@@ -243,6 +243,9 @@ def test_part9_network_has_keras_parameter_counts() -> None:
     assert model.count_params() == _keras_count(sizes)
     per_layer = [layer.count_params() for layer in model]
     assert per_layer == [0] + [a * b + b for a, b in zip(sizes[:-1], sizes[1:])]
-    assert [layer.weight.shape for layer in model.layers[1:]] == [  # type: ignore[attr-defined]
-        (b, a) for a, b in zip(sizes[:-1], sizes[1:])
-    ]
+    assert (
+        [layer.weight.shape for layer in model.layers[1:]]
+        == [  # type: ignore[attr-defined]
+            (b, a) for a, b in zip(sizes[:-1], sizes[1:])
+        ]
+    )
