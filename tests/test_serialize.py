@@ -78,6 +78,12 @@ def logits_model(dtype: str = "float32") -> Sequential:
     )
 
 
+def built_by_its_first_input() -> Sequential:
+    model = Sequential([Dense(3, activation="relu"), Dense(2)])
+    model(np.ones((1, 5), dtype=np.float32))  # no input_shape given: the first batch builds it
+    return randomize(model)
+
+
 @pytest.fixture
 def saved(tmp_path: Path) -> Path:
     path = tmp_path / "model.safetensors"
@@ -92,7 +98,10 @@ def inputs(shape: tuple[int, ...], dtype: str = "float32") -> np.ndarray:
 # -- round trips ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("make", [every_layer_model, logits_model, lambda: logits_model("float64")])
+@pytest.mark.parametrize(
+    "make",
+    [every_layer_model, logits_model, lambda: logits_model("float64"), built_by_its_first_input],
+)
 def test_save_then_load_predicts_exactly_the_same(tmp_path: Path, make) -> None:
     model = make()
     path = tmp_path / "model.safetensors"
