@@ -689,11 +689,12 @@ class Adam(Optimizer):
             np.maximum(second_moment, exp_average_square, out=second_moment)
         step_size = learning_rate / (1.0 - beta1**step)
         root_correction = (1.0 - beta2**step) ** 0.5
+        # w − step_size · m / (√v / √c₂ + eps), with step_size folded into the denominator
+        # (one pass over the arrays fewer): w − m / (√v / (√c₂ · step_size) + eps / step_size)
         np.sqrt(second_moment, out=scratch)
-        np.divide(scratch, root_correction, out=scratch)
-        np.add(scratch, self.eps, out=scratch)
+        np.divide(scratch, root_correction * step_size, out=scratch)
+        np.add(scratch, self.eps / step_size, out=scratch)
         np.divide(exp_average, scratch, out=scratch)
-        np.multiply(scratch, step_size, out=scratch)
         np.subtract(w, scratch, out=w)
 
 
