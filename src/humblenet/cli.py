@@ -532,9 +532,19 @@ def _target_column(model: Any) -> str | None:
     return target if isinstance(target, str) else None
 
 
-def _standardize(model: Any, x: np.ndarray) -> np.ndarray:
+def _standardize(model: Any, x: np.ndarray, where: str) -> np.ndarray:
     """Apply the standardization saved with the model (if any) to raw features ``x``."""
     from humblenet.data import Standardizer
+
+    size = _input_size(model)
+    given = int(np.prod(x.shape[1:]))
+    if given != size:
+        features = model.metadata.get("feature_names")
+        takes = f" ({', '.join(features)})" if features else ""
+        raise UserError(
+            f"{where} gives {given} features per sample, but the model expects {size}{takes}: "
+            "was it trained on other data?"
+        )
 
     preprocessing = model.metadata.get("preprocessing")
     if not isinstance(preprocessing, dict) or "mean" not in preprocessing:
@@ -622,8 +632,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if plot is not None:
         if plot.resolve() == out.resolve():
             raise UserError("--plot and --out name the same file; give the plot its own name")
-        if importlib.util.find_spec("matplotlib") is None:
-            raise UserError('--plot needs matplotlib: pip install "humblenet[plots]"')
+        from humblenet.plots import picture_format
+
+        picture_format(plot)  # matplotlib is there and writes this format
     if importlib.util.find_spec("safetensors") is None:
         raise UserError('saving the model needs safetensors: pip install "humblenet[save]"')
     data = _load_training_data(args.data, args.target, args.task)
@@ -756,6 +767,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     task = model.metadata["task"]
     if plot is not None and task != "classify":
         raise UserError("--plot draws a confusion matrix, which needs a classifier")
+    if plot is not None:
+        from humblenet.plots import picture_format
+
+        picture_format(plot)
     if _is_csv(args.data):
         target = args.target or _target_column(model)
         features = model.metadata.get("feature_names")
@@ -767,13 +782,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         x, y = data.x, data.y
         if task == "classify":
             y = _remap_classes(model, data)
-        x = _standardize(model, x)
+        x = _standardize(model, x, data.name)
         where = f"{data.name} ({len(x)} rows)"
     else:
         named = _load_named(args.data)
         if named.x_test is None or named.y_test is None:  # pragma: no cover - all sets have one
             raise UserError(f"{named.name} has no test part")
-        x, y = _standardize(model, named.x_test), named.y_test
+        x, y = _standardize(model, named.x_test, named.name), named.y_test
         where = f"the test part of {named.name} ({len(x)} samples)"
     _compile_for(model, task)
     logs = model.evaluate(x, y, return_dict=True)
@@ -905,7 +920,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         x = _parse_inputs(args.input, list(features))
     else:
         x = _read_feature_csv(args.csv, list(features) if features else None, _input_size(model))
-    outputs = model.predict(_standardize(model, x).reshape((len(x), *model.input_shape)))
+    where = "--input" if args.input is not None else args.csv
+    outputs = model.predict(_standardize(model, x, where).reshape((len(x), *model.input_shape)))
     if args.input is not None and output is None:
         _print_one_prediction(model, outputs[0])
         return 0

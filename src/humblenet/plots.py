@@ -30,6 +30,7 @@ import numpy as np
 __all__ = [
     "INSTALL_HINT",
     "confusion_matrix",
+    "picture_format",
     "plot_confusion_matrix",
     "plot_decision_boundary",
     "plot_history",
@@ -46,8 +47,8 @@ _METRIC_TITLES = {
 }
 
 
-def _new_figure(width: float, height: float) -> Any:
-    """A matplotlib ``Figure`` attached to an Agg canvas (no pyplot, no global state)."""
+def _matplotlib() -> tuple[Any, Any]:
+    """matplotlib's ``Figure`` and Agg canvas classes, or an ImportError saying what to install."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -55,13 +56,36 @@ def _new_figure(width: float, height: float) -> Any:
         raise ImportError(
             f"humblenet's plots need matplotlib, which is not installed: {INSTALL_HINT}"
         ) from error
-    figure = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(figure)
+    return Figure, FigureCanvasAgg
+
+
+def _new_figure(width: float, height: float) -> Any:
+    """A matplotlib ``Figure`` attached to an Agg canvas (no pyplot, no global state)."""
+    figure_class, canvas_class = _matplotlib()
+    figure = figure_class(figsize=(width, height), layout="constrained")
+    canvas_class(figure)
     return figure
 
 
-def _save_atomically(figure: Any, path: str | os.PathLike[str]) -> Path:
-    """Render ``figure``, then write it with ``serialize.write_atomically`` (temporary, rename)."""
+def picture_format(path: str | os.PathLike[str]) -> str:
+    """The picture format for ``path``, from its extension, checked before any work is done.
+
+    Args:
+        path: a file name such as ``"curves.png"``.
+
+    Returns:
+        The format matplotlib will write (``"png"``, ``"svg"``, ``"pdf"``, ...).
+
+    Raises:
+        ImportError: matplotlib is not installed (the message says how to install it).
+        ValueError: no extension, or one matplotlib cannot write (the message lists those it
+            can).
+
+    Example:
+        >>> picture_format("curves.PNG")
+        'png'
+    """
+    _, canvas_class = _matplotlib()
     target = Path(path)
     extension = target.suffix.lstrip(".").lower()
     if not extension:
@@ -69,12 +93,19 @@ def _save_atomically(figure: Any, path: str | os.PathLike[str]) -> Path:
             f"cannot tell the picture format of {str(target)!r}: give the file an extension "
             "such as .png, .svg or .pdf"
         )
-    supported = figure.canvas.get_supported_filetypes()
+    supported = canvas_class.get_supported_filetypes()
     if extension not in supported:
         raise ValueError(
             f"cannot save a picture as {str(target)!r}: matplotlib does not write "
             f"'.{extension}' files; use one of {', '.join('.' + k for k in sorted(supported))}"
         )
+    return extension
+
+
+def _save_atomically(figure: Any, path: str | os.PathLike[str]) -> Path:
+    """Render ``figure``, then write it with ``serialize.write_atomically`` (temporary, rename)."""
+    target = Path(path)
+    extension = picture_format(target)
     from humblenet.serialize import write_atomically
 
     if not target.parent.is_dir():
