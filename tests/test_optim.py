@@ -698,6 +698,20 @@ def test_state_dict_is_plain_data() -> None:
     assert saved["state"][0]["exp_average"] == pytest.approx([0.05, 0.05], rel=1e-12)
 
 
+def test_state_saved_at_the_end_of_a_cosine_schedule_loads() -> None:
+    w = parameter([1.0])
+    optimizer = SGD([w], learning_rate=0.1, momentum=0.9)
+    schedule = CosineAnnealingLR(optimizer, total_steps=2)
+    for _ in range(2):
+        w.grad = np.array([1.0])
+        optimizer.step()
+        schedule.step()
+    assert optimizer.learning_rate == 0.0
+    restored = SGD([parameter([1.0])], momentum=0.9)
+    restored.load_state_dict(optimizer.state_dict())
+    assert restored.learning_rate == 0.0
+
+
 def test_load_state_dict_refuses_a_mismatch() -> None:
     w = parameter([1.0, 2.0])
     sgd, adam = SGD([w], momentum=0.9), Adam([w])

@@ -183,8 +183,12 @@ class Optimizer:
         self._scratch_buffers: list[list[np.ndarray]] = [[] for _ in self.params]
 
     def _check(self) -> None:
-        """Raise ValueError/TypeError for an invalid hyperparameter (run at construction)."""
-        self.learning_rate = _positive(type(self).__name__, "learning_rate", self.learning_rate)
+        """Raise ValueError/TypeError for an invalid hyperparameter (run at construction).
+
+        The constructor asks for a positive learning rate; here 0 passes, since a schedule may
+        bring the rate down to 0 (the end of a cosine) before the state is saved and loaded.
+        """
+        self.learning_rate = _non_negative(type(self).__name__, "learning_rate", self.learning_rate)
 
     def _update(self, index: int, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         """Update the parameter array ``w`` in place from its gradient ``g``."""
@@ -508,10 +512,11 @@ class RMSprop(Optimizer):
        and w ← w − learning_rate · b
 
     This is PyTorch's ``torch.optim.RMSprop``, with its defaults: learning rate 0.01, alpha 0.99,
-    eps 1e-8. Keras's RMSprop (the series' part 10) uses learning rate 0.001 and rho = 0.9 (our
-    alpha), with eps 1e-7 inside the square root: ``RMSprop(params, 0.001, alpha=0.9)`` comes
-    close. When centered, v − m² is clipped at 0 before the square root (it is >= 0 in exact
-    arithmetic, rounding can make it a hair negative).
+    eps 1e-8. Keras's RMSprop (the series' part 10) defaults to learning rate 0.001, rho = 0.9
+    (our alpha) and eps 1e-7: ``RMSprop(params, 0.001, alpha=0.9, eps=1e-7)`` takes those
+    numbers (Keras adds eps under the square root, so its steps differ very slightly). When
+    centered, v − m² is clipped at 0 before the square root (it is >= 0 in exact arithmetic;
+    rounding can make it a hair negative, which PyTorch turns into nan).
 
     Args:
         params: the Tensors to optimize.
