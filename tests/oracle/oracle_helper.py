@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from humblenet import Tensor
-from humblenet.gradcheck import gradcheck  # (humblenet.gradcheck can be the submodule)
+from humblenet.gradient_check import gradcheck
 
 # The tolerances the issue asks for: relative 1e-10 in float64 and 1e-5 in float32. The absolute
 # part only matters for elements that are (nearly) zero, where a relative error is meaningless.

@@ -136,6 +136,6 @@ def test_dropout_matches_torch_with_the_same_mask(rate, dtype):
 
 def test_dropout_gradcheck():
     x = Tensor(np.random.default_rng(1).standard_normal((4, 5)), requires_grad=True)
-    from humblenet.gradcheck import gradcheck
+    from humblenet.gradient_check import gradcheck
 
     assert gradcheck(lambda t: F.dropout(t, 0.4, rng=9), x)  # a fixed seed: a fixed function

@@ -200,6 +200,8 @@ class Sequential(Module):
         self.stop_reason: str | None = None
         self._optimizer_spec: Any = None
         self._learning_rate: float | None = None
+        # What humblenet.load() read beside the weights (class names, preprocessing, ...).
+        self.metadata: dict[str, Any] = {}
         for layer in layers or []:
             self.add(layer)
 
