@@ -517,3 +517,22 @@ def test_parse_hidden():
     assert cli.parse_hidden("none") == []
     with pytest.raises(cli.UserError, match="--hidden"):
         cli.parse_hidden("64,-1")
+
+
+def test_no_hidden_layer_and_no_validation(workspace, capsys):
+    status, out, err = run_main(
+        ["train", "flowers.csv", "--hidden", "", "--validation-split", "0", "--epochs", "2",
+         "--optimizer", "sgd", "--learning-rate", "0.1", "--out", "linear.safetensors"],
+        capsys,
+    )  # fmt: skip
+    assert status == 0, err
+    assert "training 3 -> 3 softmax on flowers.csv (3 classes; 150 training samples)" in out
+    assert "validation:" not in out
+    model = load(workspace / "linear.safetensors")
+    assert len(model.layers) == 1
+    assert set(model.metadata["metrics"]) == {"loss", "accuracy"}
+    # Standardized with all 150 rows, since none were held out.
+    x = np.loadtxt(workspace / "flowers.csv", delimiter=",", skiprows=1, usecols=(0, 1, 2))
+    np.testing.assert_allclose(
+        model.metadata["preprocessing"]["mean"], x.astype(np.float32).mean(axis=0), rtol=1e-6
+    )

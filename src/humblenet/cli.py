@@ -622,9 +622,60 @@ def _format_metrics(logs: dict[str, float]) -> str:
     return ", ".join(f"{names.get(key, key)} {value:.4f}" for key, value in logs.items())
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
+def _split_and_standardize(
+    data: _Data, validation_split: float, seed: int
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], Any]:
+    """The training, validation and test parts, standardized with the training part's numbers."""
     from humblenet.data import Standardizer, train_validation_split
 
+    parts: dict[str, tuple[np.ndarray, np.ndarray]] = {"training": (data.x, data.y)}
+    if validation_split > 0:
+        training, validation = train_validation_split(data.x, data.y, validation_split, seed)
+        parts = {"training": training, "validation": validation}
+    if data.x_test is not None and data.y_test is not None:
+        parts["test"] = (data.x_test, data.y_test)
+    scaler = Standardizer().fit(parts["training"][0]) if data.is_table else None
+    if scaler is not None:
+        parts = {name: (scaler.transform(x), y) for name, (x, y) in parts.items()}
+    return parts, scaler
+
+
+def _save_outputs(
+    model: Any,
+    history: Any,
+    data: _Data,
+    scaler: Any,
+    metrics: dict[str, float],
+    out: Path,
+    plot: Path | None,
+) -> None:
+    """Save the model (atomically) and the curves: the plot is renamed into place only after the
+    model is saved, so a failure leaves neither."""
+    preprocessing = None if scaler is None else {**scaler.to_dict(), "target": data.target}
+    temporary_plot = None
+    if plot is not None:
+        from humblenet.plots import plot_history
+
+        temporary_plot = plot.with_name(f".{plot.name}.humblenet-tmp{plot.suffix}")
+        plot_history(history, temporary_plot, title=f"{data.name}: {_describe_network(model)}")
+    try:
+        model.save(
+            out,
+            class_names=list(data.class_names) if data.class_names else None,
+            feature_names=list(data.feature_names) if data.feature_names else None,
+            preprocessing=preprocessing,
+            task=data.task,
+            dataset=data.name,
+            metrics=metrics,
+        )
+        if temporary_plot is not None and plot is not None:
+            temporary_plot.replace(plot)
+    finally:
+        if temporary_plot is not None:
+            temporary_plot.unlink(missing_ok=True)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
     # 1. Check everything that can be checked before any work.
     hidden = parse_hidden(args.hidden)
     out = _check_output(args.out, "--out")
@@ -653,20 +704,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     epochs = args.epochs or (DEFAULT_EPOCHS_IMAGES if large else DEFAULT_EPOCHS_TABLE)
 
     # 2. Split, then standardize with the training part's statistics only.
-    x_train, y_train = data.x, data.y
-    x_val = y_val = None
-    if args.validation_split > 0:
-        (x_train, y_train), (x_val, y_val) = train_validation_split(
-            data.x, data.y, args.validation_split, args.seed
-        )
-    parts: dict[str, tuple[np.ndarray, np.ndarray]] = {"training": (x_train, y_train)}
-    if x_val is not None and y_val is not None:
-        parts["validation"] = (x_val, y_val)
-    if data.x_test is not None and data.y_test is not None:
-        parts["test"] = (data.x_test, data.y_test)
-    scaler = Standardizer().fit(x_train) if data.is_table else None
-    if scaler is not None:
-        parts = {name: (scaler.transform(x), y) for name, (x, y) in parts.items()}
+    parts, scaler = _split_and_standardize(data, args.validation_split, args.seed)
 
     # 3. Regression: learn a standardized target, fold the scaling into the last layer later.
     y_mean, y_std = 0.0, 1.0
@@ -714,31 +752,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(f"{name + ':':<12}{_format_metrics(logs)}")
         metrics.update({prefixes[name] + key: value for key, value in logs.items()})
 
-    # 5. Write the outputs: the plot to a temporary name, the model, then the plot's rename.
-    preprocessing: dict[str, Any] | None = None
-    if scaler is not None:
-        preprocessing = {**scaler.to_dict(), "target": data.target}
-    temporary_plot = None
-    if plot is not None:
-        from humblenet.plots import plot_history
-
-        temporary_plot = plot.with_name(f".{plot.name}.humblenet-tmp{plot.suffix}")
-        plot_history(history, temporary_plot, title=f"{data.name}: {_describe_network(model)}")
-    try:
-        model.save(
-            out,
-            class_names=list(data.class_names) if data.class_names else None,
-            feature_names=list(data.feature_names) if data.feature_names else None,
-            preprocessing=preprocessing,
-            task=data.task,
-            dataset=data.name,
-            metrics=metrics,
-        )
-        if temporary_plot is not None and plot is not None:
-            temporary_plot.replace(plot)
-    finally:
-        if temporary_plot is not None:
-            temporary_plot.unlink(missing_ok=True)
+    # 5. Write the outputs, only now that everything worked.
+    _save_outputs(model, history, data, scaler, metrics, out, plot)
     print(f"saved the model to {out}" + (f" and the curves to {plot}" if plot else ""))
     return 0
 
