@@ -16,6 +16,7 @@ import csv
 import importlib.util
 import io
 import math
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -1045,6 +1046,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("humblenet: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `humblenet tour | head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except (ValueError, TypeError, OSError) as exc:
         # The library's messages for bad input (a bad CSV, an unreadable model file, a data set
         # not found, ...) say what to do; the user needs them, not a traceback.
