@@ -695,5 +695,5 @@ def load(path: str | os.PathLike[str]) -> Sequential:
         )
     model.load_state_dict({own: arrays[file_name] for own, file_name in names.items()})
     model.eval()
-    model.metadata = {key: metadata[key] for key in METADATA_KEYS}  # type: ignore[attr-defined]
+    model.metadata = {key: metadata[key] for key in METADATA_KEYS}
     return model

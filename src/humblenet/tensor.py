@@ -110,7 +110,16 @@ class Tensor:
     (2, 2)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_retain", "_op")
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "_parents",
+        "_backward",
+        "_retain",
+        "_op",
+        "_grad_buffer",
+    )
     __array_ufunc__ = None  # make ``ndarray * Tensor`` call Tensor.__rmul__ instead of NumPy
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -125,6 +134,9 @@ class Tensor:
         self._backward: BackwardFn | None = None
         self._retain = False
         self._op = ""
+        # Where backward puts this leaf's first gradient, when an optimizer keeps all its
+        # parameters' gradients side by side in one array (see humblenet.optim); else None.
+        self._grad_buffer: np.ndarray | None = None
 
     # -- building the graph --------------------------------------------------------------------
 
@@ -448,12 +460,15 @@ def _accumulate(node: Tensor, g: np.ndarray) -> None:
     """Add ``g`` into ``node.grad`` (a fresh array the first time, in place afterwards)."""
     if g.shape != node.data.shape:  # e.g. a view from broadcasting: make it the node's shape
         g = np.broadcast_to(g, node.data.shape)
-    if g.dtype != node.data.dtype:
-        g = g.astype(node.data.dtype)
-    if node.grad is None:
-        node.grad = np.array(g, copy=True)
+    if node.grad is not None:
+        np.add(node.grad, g, out=node.grad, casting="unsafe")
+        return
+    buffer = getattr(node, "_grad_buffer", None)
+    if buffer is not None and buffer.shape == node.data.shape:
+        np.copyto(buffer, g, casting="unsafe")
+        node.grad = buffer
     else:
-        np.add(node.grad, g, out=node.grad)
+        node.grad = np.array(g, dtype=node.data.dtype, copy=True)
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:

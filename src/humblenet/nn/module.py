@@ -93,6 +93,36 @@ class Module:
         """Every parameter, in the order of :meth:`named_parameters`."""
         return [p for _, p in self.named_parameters()]
 
+    def pack_parameters(self) -> None:
+        """Lay every parameter's values, and its future gradients, side by side in two arrays.
+
+        Each parameter keeps its shape and values; its ``.data`` becomes a view of one flat
+        array, and backward will write its gradient into a view of another. Optimizers notice
+        and update all parameters with one NumPy call per step of their formula, which makes a
+        small network's training step markedly faster. ``Sequential`` does this when it is
+        built; call it after changing a custom module's parameters. Arrays taken from
+        ``.data`` before the call no longer belong to the module.
+        """
+        params = self.parameters()
+        dtypes = {p.dtype for p in params}
+        if len(params) < 2 or len(dtypes) != 1:
+            return
+        dtype = dtypes.pop()
+        total = sum(p.size for p in params)
+        data = np.empty(total, dtype=dtype)
+        grad = np.zeros(total, dtype=dtype)
+        start = 0
+        for p in params:
+            part = slice(start, start + p.size)
+            start += p.size
+            view = data[part].reshape(p.shape)
+            view[...] = p.data
+            p.data = view
+            p._grad_buffer = grad[part].reshape(p.shape)
+            if p.grad is not None:
+                p._grad_buffer[...] = p.grad
+                p.grad = p._grad_buffer
+
     def count_params(self) -> int:
         """The number of learned numbers."""
         return sum(p.size for p in self.parameters())
@@ -231,6 +261,7 @@ class Sequential(Module):
             if build is not None:
                 build(shape)
             shape = output_shape(layer, shape)
+        self.pack_parameters()
         self.built = True
 
     def forward(self, x: Tensor) -> Tensor:
