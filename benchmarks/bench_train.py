@@ -104,13 +104,19 @@ def epoch_flops(sizes: list[int], samples: int) -> float:
 def humblenet_epoch(
     model: nn.Sequential, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, lr: float
 ) -> None:
-    model.compile(optimizer=optim.Adam(model.parameters(), learning_rate=lr),
-                  loss=nn.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=optim.Adam(model.parameters(), learning_rate=lr),
+        loss=nn.SparseCategoricalCrossentropy(from_logits=True),
+    )
     model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=True, seed=seed, verbose=0)
 
 
 def torch_epoch(
-    model: torch.nn.Sequential, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int,
+    model: torch.nn.Sequential,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    seed: int,
     lr: float,
 ) -> None:
     # The same order as humblenet's loader: numpy's default_rng(seed).permutation.
@@ -158,8 +164,13 @@ def gemm_peak(threads: int) -> float:
 
 
 def training_case(
-    name: str, sizes: list[int], batch_size: int, data: tuple[Any, ...], repeats: int,
-    peak: float, samples: int | None = None,
+    name: str,
+    sizes: list[int],
+    batch_size: int,
+    data: tuple[Any, ...],
+    repeats: int,
+    peak: float,
+    samples: int | None = None,
 ) -> dict[str, Any]:
     x, y = data[0], data[1]
     if samples is not None:
@@ -251,7 +262,9 @@ def import_case(repeats: int) -> dict[str, Any]:
         for name, statement in statements.items():
             out = subprocess.run(
                 [sys.executable, "-c", code.format(statement)],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             )
             times[name].append(float(out.stdout))
     h, p = statistics.median(times["humblenet"]), statistics.median(times["pytorch"])
@@ -264,7 +277,9 @@ def memory_case() -> dict[str, Any]:
     for library in ("humblenet", "pytorch"):
         out = subprocess.run(
             [sys.executable, os.path.abspath(__file__), "--memory-child", library],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         peaks[library] = float(out.stdout.strip().splitlines()[-1])
     return {
@@ -285,8 +300,14 @@ def memory_child(library: str) -> None:
         humblenet_epoch(model, x, y, 128, seed=1, lr=1e-3)
     else:
         del model
-        torch_epoch(reference, torch.from_numpy(x), torch.from_numpy(y.astype(np.int64)), 128,
-                    seed=1, lr=1e-3)
+        torch_epoch(
+            reference,
+            torch.from_numpy(x),
+            torch.from_numpy(y.astype(np.int64)),
+            128,
+            seed=1,
+            lr=1e-3,
+        )
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
@@ -307,17 +328,36 @@ def main() -> None:
     data = load_images()
     repeats = 3 if args.quick else 5
     peak = gemm_peak(threads)
-    print(f"data: {data[4]}; threads: NumPy BLAS {threads}, torch {torch.get_num_threads()}; "
-          f"NumPy {np.__version__}, PyTorch {torch.__version__}")
+    print(
+        f"data: {data[4]}; threads: NumPy BLAS {threads}, torch {torch.get_num_threads()}; "
+        f"NumPy {np.__version__}, PyTorch {torch.__version__}"
+    )
     print(f"peak float32 matrix product on this machine: {peak / 1e9:.0f} GFLOP/s")
     cases: list[Callable[[], dict[str, Any]]] = [
-        lambda: training_case("train 784-256-128-10, Adam, batch 128, one epoch",
-                              [784, 256, 128, 10], 128, data, repeats, peak),
-        lambda: training_case("train 784-256-128-10, Adam, batch 15, one epoch",
-                              [784, 256, 128, 10], 15, data, max(repeats - 2, 1), peak),
-        lambda: training_case("train part 9's 784-512-216-128-64-32-16-10, Adam, batch 15, "
-                              "one epoch", [784, 512, 216, 128, 64, 32, 16, 10], 15, data,
-                              max(repeats - 2, 1), peak),
+        lambda: training_case(
+            "train 784-256-128-10, Adam, batch 128, one epoch",
+            [784, 256, 128, 10],
+            128,
+            data,
+            repeats,
+            peak,
+        ),
+        lambda: training_case(
+            "train 784-256-128-10, Adam, batch 15, one epoch",
+            [784, 256, 128, 10],
+            15,
+            data,
+            max(repeats - 2, 1),
+            peak,
+        ),
+        lambda: training_case(
+            "train part 9's 784-512-216-128-64-32-16-10, Adam, batch 15, one epoch",
+            [784, 512, 216, 128, 64, 32, 16, 10],
+            15,
+            data,
+            max(repeats - 2, 1),
+            peak,
+        ),
         lambda: inference_case(data, repeats),
         tiny_op_case,
         lambda: import_case(repeats),
@@ -335,13 +375,21 @@ def main() -> None:
         scale = 1e6 if unit == " us" else 1.0
         floor = ""
         if "humblenet_floor_fraction" in r:
-            floor = f"{100 * r['humblenet_floor_fraction']:.0f}/{100 * r['pytorch_floor_fraction']:.0f}"
-        print(f"{r['case']:<72} {r['humblenet_s'] * scale:>8.3f}{unit:<3}"
-              f"{r['pytorch_s'] * scale:>8.3f}{unit:<3} {r['ratio']:>6.2f} {floor:>13}", flush=True)
+            floor = (
+                f"{100 * r['humblenet_floor_fraction']:.0f}/{100 * r['pytorch_floor_fraction']:.0f}"
+            )
+        print(
+            f"{r['case']:<72} {r['humblenet_s'] * scale:>8.3f}{unit:<3}"
+            f"{r['pytorch_s'] * scale:>8.3f}{unit:<3} {r['ratio']:>6.2f} {floor:>13}",
+            flush=True,
+        )
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"peak_flops": peak, "threads": threads, "data": data[4],
-                       "results": results}, f, indent=2)
+            json.dump(
+                {"peak_flops": peak, "threads": threads, "data": data[4], "results": results},
+                f,
+                indent=2,
+            )
 
 
 if __name__ == "__main__":

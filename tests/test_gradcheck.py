@@ -1,4 +1,4 @@
-"""``humblenet.gradcheck`` (in humblenet.gradient_check): it passes correct gradients, catches a wrong backward and says where."""
+"""``humblenet.gradcheck``: passes correct gradients, flags a wrong backward, says where."""
 
 from __future__ import annotations
 
