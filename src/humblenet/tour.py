@@ -25,7 +25,7 @@ import textwrap
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
-from humblenet import basics
+from humblenet import basics, tour_deep
 
 __all__ = ["CHAPTERS", "Chapter", "chapters", "run_tour"]
 
@@ -296,6 +296,8 @@ CHAPTERS: list[Chapter] = [
     ("Part 6: gradient descent with a weight matrix", _part6),
     ("Part 7: correlation, stochastic gradient descent over a data set", _part7),
     ("Part 8: backpropagation through a hidden layer", _part8),
+    (tour_deep.PART9_TITLE, tour_deep.part9_chapter),
+    (tour_deep.PART10_TITLE, tour_deep.part10_chapter),
 ]
 
 

@@ -229,6 +229,33 @@ def part10_runs(
     return runs
 
 
+def _part10_verdict(runs: list[Part10Run]) -> str:
+    """What the numbers say, worded from the numbers (so it stays true whatever they are)."""
+    deep, *remedies = runs
+    best, epoch = deep.best_validation_loss
+    last = deep.history.history["val_loss"][-1]
+    turned = (
+        f"turned up after epoch {epoch} ({best:.3f} → {last:.3f})"
+        if last > best
+        else f"kept falling ({last:.3f} at the end)"
+    )
+    parts = [f"the deep network's validation loss {turned}"]
+    for run in remedies:
+        verb = "narrows" if run.gap < deep.gap else "does not narrow"
+        better = "higher" if run.validation_accuracy > deep.validation_accuracy else "lower"
+        parts.append(
+            f"the {run.label.split()[0]} network {verb} the gap ({deep.gap:.3f} → {run.gap:.3f}) "
+            f"with {better} validation accuracy ({run.validation_accuracy:.3f})"
+        )
+    _, last_best = runs[-1].best_validation_loss
+    if runs[-1].label == "dropout" and last_best >= len(runs[-1].history.epoch) - 1:
+        parts[-1] += (
+            f"; its validation loss is lowest at epoch {last_best} of "
+            f"{len(runs[-1].history.epoch)}: it learns slower and has not turned up yet"
+        )
+    return "; ".join(parts) + "."
+
+
 def part10_chapter(verbose: bool) -> list[str]:
     """Part 10 of the tour: a deep network overfits 100 digits; a smaller one and dropout."""
     runs = part10_runs()
@@ -254,16 +281,15 @@ def part10_chapter(verbose: bool) -> list[str]:
             f"        {run.label:<13} {run.train_accuracy:.3f}  {run.validation_accuracy:.3f}  "
             f"{run.gap:.3f}   {best:.3f} ({epoch}), {last:.3f}"
         )
+    lines += _wrap("Seen:", _part10_verdict(runs))
     lines += _wrap(
         "Note:",
-        "accuracies measured after training with dropout off; gap = train − validation. "
-        "A last validation loss above its best is overfitting: stopping at the best epoch "
-        "is the series' third remedy (examples/part10_overfitting.py runs all on 28×28 images).",
+        "accuracies measured after training, dropout off; gap = train − validation. A last "
+        "validation loss above its best is overfitting, and stopping at the best epoch is the "
+        "series' third remedy. examples/part10_overfitting.py runs all three on 28×28 images.",
     )
     if verbose:
         for run in runs:
             lines.append(f"  {run.label}:")
-            lines += _epoch_lines(
-                run.history, ("loss", "accuracy", "val_loss", "val_accuracy")
-            )
+            lines += _epoch_lines(run.history, ("loss", "accuracy", "val_loss", "val_accuracy"))
     return lines
