@@ -35,11 +35,18 @@ QUICK_TRAIN_IMAGES = 3000
 QUICK_EPOCHS = 2
 
 
-def build_network() -> nn.Sequential:
-    """The series' part 9 network: 784 pixels -> six ReLU layers -> 10 class probabilities."""
+def build_network(seed: int) -> nn.Sequential:
+    """The series' part 9 network: 784 pixels -> six ReLU layers -> 10 class probabilities.
+
+    Layer i starts from weights drawn with seed ``seed + i``: the model is built here (the
+    first layer knows its input shape), before ``fit`` sees any seed.
+    """
     layers: list[nn.Module] = [nn.Flatten(input_shape=(28, 28))]  # (batch, 28, 28) -> (batch, 784)
-    layers += [nn.Dense(units, activation="relu") for units in HIDDEN_UNITS]
-    layers.append(nn.Dense(10, activation="softmax"))  # one probability per class
+    layers += [
+        nn.Dense(units, activation="relu", seed=seed + index)
+        for index, units in enumerate(HIDDEN_UNITS)
+    ]
+    layers.append(nn.Dense(10, activation="softmax", seed=seed + len(HIDDEN_UNITS)))
     return nn.Sequential(layers, name="part09")
 
 
@@ -96,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         x_train, y_train = x_train[:QUICK_TRAIN_IMAGES], y_train[:QUICK_TRAIN_IMAGES]
     print(f"data: {data.description}; {len(x_train)} training and {len(data.x_test)} test images")
 
-    model = build_network()
+    model = build_network(args.seed)
     # The loss takes the softmax's probabilities; humblenet computes it from the scores before
     # the softmax (the same value, without the rounding trouble of log(probability)).
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -109,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         batch_size=args.batch_size,
         epochs=args.epochs,
         validation_data=(data.x_test, data.y_test),
-        seed=args.seed,
+        seed=args.seed,  # the shuffling
         verbose=1,  # one line per epoch (a progress bar in a terminal)
     )
     seconds = time.perf_counter() - start

@@ -25,6 +25,7 @@ Run:
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
 
@@ -35,30 +36,33 @@ from humblenet.training import EarlyStopping
 HIDDEN_UNITS = (512, 216, 128, 64, 32, 16)  # part 9's network
 
 
-def deep_network() -> nn.Sequential:
+def deep_network(seed: int) -> nn.Sequential:
     """Part 9's network ending in logits: 784 -> 512, 216, 128, 64, 32, 16 (ReLU) -> 10."""
+    seeds = itertools.count(seed)  # seed, seed + 1, ...: one per layer
     layers: list[nn.Module] = [nn.Flatten(input_shape=(28, 28))]
-    layers += [nn.Dense(units, activation="relu") for units in HIDDEN_UNITS]
-    layers.append(nn.Dense(10))  # logits: the loss applies the softmax itself
+    layers += [nn.Dense(units, activation="relu", seed=next(seeds)) for units in HIDDEN_UNITS]
+    layers.append(nn.Dense(10, seed=next(seeds)))  # logits: the loss applies the softmax itself
     return nn.Sequential(layers, name="deep")
 
 
-def smaller_network() -> nn.Sequential:
+def smaller_network(seed: int) -> nn.Sequential:
     """Remedy 2: far fewer weights to memorise with: 784 -> 32 (ReLU) -> 10."""
-    return nn.Sequential(
-        [nn.Flatten(input_shape=(28, 28)), nn.Dense(32, activation="relu"), nn.Dense(10)],
-        name="smaller",
-    )
+    seeds = itertools.count(seed)  # seed, seed + 1, ...: one per layer
+    layers = [nn.Flatten(input_shape=(28, 28)), nn.Dense(32, activation="relu", seed=next(seeds))]
+    return nn.Sequential([*layers, nn.Dense(10, seed=next(seeds))], name="smaller")
 
 
-def dropout_network() -> nn.Sequential:
+def dropout_network(seed: int) -> nn.Sequential:
     """Remedy 3: the deep network with dropout, so no unit can rely on any other one."""
+    seeds = itertools.count(seed)  # seed, seed + 1, ...: one per layer
     first, second, *rest = HIDDEN_UNITS
-    layers: list[nn.Module] = [nn.Flatten(input_shape=(28, 28)), nn.Dropout(0.2)]
-    layers += [nn.Dense(first, activation="relu"), nn.Dense(second, activation="relu")]
-    layers.append(nn.Dropout(0.2))  # after the second hidden layer
-    layers += [nn.Dense(units, activation="relu") for units in rest]
-    layers += [nn.Dropout(0.5), nn.Dense(10)]  # before the output
+    layers: list[nn.Module] = [nn.Flatten(input_shape=(28, 28)), nn.Dropout(0.2, seed=next(seeds))]
+    layers.append(nn.Dense(first, activation="relu", seed=next(seeds)))
+    layers.append(nn.Dense(second, activation="relu", seed=next(seeds)))
+    layers.append(nn.Dropout(0.2, seed=next(seeds)))  # after the second hidden layer
+    layers += [nn.Dense(units, activation="relu", seed=next(seeds)) for units in rest]
+    layers.append(nn.Dropout(0.5, seed=next(seeds)))  # before the output
+    layers.append(nn.Dense(10, seed=next(seeds)))
     return nn.Sequential(layers, name="dropout")
 
 
@@ -149,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for label, build, epochs, how in runs:
         print(f"\n== {label} ==")
-        model = build()
+        model = build(args.seed)
         # 2. Logits out, the loss applies the softmax: the series' from_logits=True.
         model.compile(
             optimizer="rmsprop",
@@ -169,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             epochs=epochs,
             validation_data=(x_val, y_val),
             callbacks=callbacks,
-            seed=args.seed,  # the same seed: the same first weights and shuffles in every run
+            seed=args.seed,  # the shuffling: the same order of batches in every run
             verbose=1,
         )
         # 3. The real gap: both accuracies measured with dropout off, after training.
