@@ -141,17 +141,21 @@ def main(argv: list[str] | None = None) -> int:
         f"(images {args.validation_start} to {args.validation_start + len(x_val) - 1})"
     )
 
-    early = f"{args.early_epochs} epochs" if not args.early_stopping else "early stopping"
+    # (label, network, epochs, early-stopping callbacks, plot file)
+    early_stopping = EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
+    early = (
+        ("stop early (early stopping)", deep_network, args.epochs, [early_stopping])
+        if args.early_stopping  # a rule watching the validation loss instead of a fixed count
+        else (f"stop early ({args.early_epochs} epochs)", deep_network, args.early_epochs, [])
+    )
     runs = [
-        ("deep network", deep_network, args.epochs, None),
-        (f"stop early ({early})", deep_network, args.early_epochs, "early"),
-        ("smaller network (32)", smaller_network, args.epochs, None),
-        ("dropout", dropout_network, args.epochs, None),
+        ("deep network", deep_network, args.epochs, [], "deep"),
+        (*early, "early"),
+        ("smaller network (32)", smaller_network, args.epochs, [], "smaller"),
+        ("dropout", dropout_network, args.epochs, [], "dropout"),
     ]
-    if args.early_stopping:  # the fixed count is replaced by a rule watching the validation loss
-        runs[1] = (runs[1][0], deep_network, args.epochs, "callback")
     rows = []
-    for label, build, epochs, how in runs:
+    for label, build, epochs, callbacks, plot_name in runs:
         print(f"\n== {label} ==")
         model = build(args.seed)
         # 2. Logits out, the loss applies the softmax: the series' from_logits=True.
@@ -160,11 +164,6 @@ def main(argv: list[str] | None = None) -> int:
             learning_rate=0.001,  # Keras' RMSprop default, which the series uses
             loss=nn.SparseCategoricalCrossentropy(from_logits=True),
             metrics=["accuracy"],
-        )
-        callbacks = (
-            [EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)]
-            if how == "callback"
-            else []
         )
         history = model.fit(
             x_train,
@@ -181,10 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         val_accuracy = model.evaluate(x_val, y_val)[1]
         ran = len(history.epoch)
         rows.append((label, ran, train_accuracy, val_accuracy))
-        slug = {"deep": "deep", "smaller": "smaller", "dropout": "dropout"}[model.name]
-        if how is not None:
-            slug = "early"
-        print(save_plot(history, f"Part 10: {label}", Path(args.out_dir) / f"part10_{slug}.png"))
+        path = Path(args.out_dir) / f"part10_{plot_name}.png"
+        print(save_plot(history, f"Part 10: {label}", path))
 
     print("\nrun                          epochs  train acc  val acc    gap")
     for label, ran, train_accuracy, val_accuracy in rows:
