@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import torch
 
-from humblenet import Tensor
+from humblenet import Tensor, optim
 from humblenet.optim import (
     SGD,
     Adagrad,
@@ -873,3 +873,136 @@ def test_clip_grad_norm_arguments_are_checked(
         clip_grad_norm(fresh(), **kwargs)
     with pytest.raises(TypeError, match="^clip_grad_norm: parameter 0 is a ndarray, not a Tensor"):
         clip_grad_norm([np.zeros(2)], 1.0)
+
+
+# -- the fast path: packed parameters, updated whole or in slices on several cores --------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: optim.Adam(ps, learning_rate=0.01, amsgrad=True, weight_decay=0.01),
+        lambda ps: optim.AdamW(ps, learning_rate=0.01),
+        lambda ps: optim.SGD(ps, learning_rate=0.1, momentum=0.9, nesterov=True),
+        lambda ps: optim.RMSprop(ps, learning_rate=0.01, centered=True, momentum=0.5),
+        lambda ps: optim.Adagrad(ps, learning_rate=0.1),
+    ],
+)
+def test_packed_parameters_in_slices_step_exactly_like_torch(make, monkeypatch) -> None:
+    """A packed model large enough to be split across cores takes the same steps as torch.
+
+    The threaded slices must give exactly the numbers of a single pass (compared bit for bit with
+    the unpacked, one-parameter-at-a-time path) and agree with torch.optim.
+    """
+    from humblenet import nn
+
+    monkeypatch.setattr(optim, "_worker_count", lambda: 3)  # slices even on a 1-core machine
+    rng = np.random.default_rng(0)
+
+    def model() -> nn.Sequential:
+        m = nn.Sequential(
+            [nn.Dense(300, seed=1, dtype="float64"), nn.Dense(2, seed=2, dtype="float64")]
+        )
+        m.build((250,))
+        return m
+
+    packed, loose = model(), model()
+    for p in loose.parameters():  # the slow path: separate arrays, no gradient buffer
+        p.data, p._grad_buffer = p.data.copy(), None
+    assert packed.count_params() >= optim._PARALLEL_MIN_SIZE
+    torch_params = [torch.tensor(p.data, requires_grad=True) for p in packed.parameters()]
+    fast, slow = make(packed.parameters()), make(loose.parameters())
+    reference = _torch_twin(fast, torch_params)
+    assert fast._flat is not None and slow._flat is None
+    for _ in range(6):
+        grads = [rng.standard_normal(p.shape) for p in packed.parameters()]
+        for p, q, t, g in zip(packed.parameters(), loose.parameters(), torch_params, grads):
+            p._grad_buffer[...] = g
+            p.grad = p._grad_buffer
+            q.grad = g.copy()
+            t.grad = torch.tensor(g)
+        fast.step()
+        slow.step()
+        reference.step()
+    assert fast._chunks is not None and len(fast._chunks) == 3
+    for p, q, t in zip(packed.parameters(), loose.parameters(), torch_params):
+        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for mine, theirs in zip(
+        fast.state_dict()["state"].values(), slow.state_dict()["state"].values()
+    ):
+        for key in theirs:
+            np.testing.assert_array_equal(mine[key], theirs[key])
+
+
+def _torch_twin(optimizer: optim.Optimizer, params: list) -> torch.optim.Optimizer:
+    """torch.optim's optimizer with the same hyperparameters as ``optimizer``."""
+    h = optimizer.hyperparameters
+    if isinstance(optimizer, optim.AdamW):
+        return torch.optim.AdamW(
+            params,
+            lr=h["learning_rate"],
+            betas=h["betas"],
+            eps=h["eps"],
+            weight_decay=h["weight_decay"],
+            amsgrad=h["amsgrad"],
+        )
+    if isinstance(optimizer, optim.Adam):
+        return torch.optim.Adam(
+            params,
+            lr=h["learning_rate"],
+            betas=h["betas"],
+            eps=h["eps"],
+            weight_decay=h["weight_decay"],
+            amsgrad=h["amsgrad"],
+        )
+    if isinstance(optimizer, optim.SGD):
+        return torch.optim.SGD(
+            params,
+            lr=h["learning_rate"],
+            momentum=h["momentum"],
+            nesterov=h["nesterov"],
+            weight_decay=h["weight_decay"],
+        )
+    if isinstance(optimizer, optim.RMSprop):
+        return torch.optim.RMSprop(
+            params,
+            lr=h["learning_rate"],
+            alpha=h["alpha"],
+            eps=h["eps"],
+            momentum=h["momentum"],
+            centered=h["centered"],
+        )
+    return torch.optim.Adagrad(params, lr=h["learning_rate"])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_flush_subnormals_zeroes_exactly_the_subnormal_numbers(dtype) -> None:
+    info = np.finfo(dtype)
+    values = np.array(
+        [0.0, -0.0, info.tiny, -info.tiny, info.tiny / 2, -info.tiny / 3, info.smallest_subnormal,
+         1.5, -2.25, info.max, np.inf, -np.inf],
+        dtype=dtype,
+    )  # fmt: skip
+    expected = np.where(np.abs(values) < info.tiny, 0, values).astype(dtype)
+    scratch = np.empty_like(values)
+    optim._flush_subnormals(values, scratch)
+    np.testing.assert_array_equal(values, expected)
+    assert values.tobytes() == expected.tobytes()  # bit for bit, signs of zeros included
+
+
+def test_adam_state_stays_normal_where_the_gradient_stops_and_matches_torch() -> None:
+    """A weight whose gradient becomes 0 has its running average shrink by 0.9 a step: after
+    some 800 steps it would be subnormal (slow to compute with); the optimizer sets it to 0 and
+    the weights still follow torch.optim.Adam to float32 rounding."""
+    w = Tensor(np.array([0.5, -0.5], dtype=np.float32), requires_grad=True)
+    t = torch.tensor([0.5, -0.5], requires_grad=True)
+    mine, theirs = optim.Adam([w], learning_rate=1e-3), torch.optim.Adam([t], lr=1e-3)
+    for step in range(1000):
+        g = np.array([1e-3 if step < 5 else 0.0, 1e-3], dtype=np.float32)
+        w.grad, t.grad = g.copy(), torch.from_numpy(g.copy())
+        mine.step()
+        theirs.step()
+    m = mine.state[0]["exp_average"]
+    assert m[0] == 0.0 and theirs.state[t]["exp_avg"][0].item() != 0.0  # torch's is subnormal
+    np.testing.assert_allclose(w.data, t.detach().numpy(), rtol=1e-6)

