@@ -271,58 +271,37 @@ def import_case(repeats: int) -> dict[str, Any]:
     return {"case": "import (fresh interpreter)", "humblenet_s": h, "pytorch_s": p, "ratio": h / p}
 
 
-def memory_case() -> dict[str, Any]:
-    """Peak resident memory of one training epoch (784-256-128-10, batch 128), per process."""
-    peaks = {}
+def memory_case(threads: int) -> dict[str, Any]:
+    """Peak resident memory of one training epoch (784-256-128-10, batch 128), one process each.
+
+    Each process imports only its own library (humblenet.data loads the data in both).
+    """
+    child = os.path.join(HERE, "memory_child.py")
+    peaks, growth = {}, {}
     for library in ("humblenet", "pytorch"):
         out = subprocess.run(
-            [sys.executable, os.path.abspath(__file__), "--memory-child", library],
+            [sys.executable, child, library, str(threads)],
             capture_output=True,
             text=True,
             check=True,
         )
-        peaks[library] = float(out.stdout.strip().splitlines()[-1])
+        peak, grown, _ = (float(v) for v in out.stdout.split())
+        peaks[library], growth[library] = peak, grown
     return {
-        "case": "peak memory (RSS, MiB), one epoch at batch 128, separate processes",
+        "case": "peak memory (RSS, MiB) of one epoch at batch 128, a process each",
         "humblenet_s": peaks["humblenet"],
         "pytorch_s": peaks["pytorch"],
         "ratio": peaks["humblenet"] / peaks["pytorch"],
+        "growth_during_training_mib": growth,
     }
-
-
-def memory_child(library: str) -> None:
-    import resource
-
-    x, y, _, _, _ = load_images()
-    sizes = [784, 256, 128, 10]
-    model, reference = build_pair(sizes, seed=0)
-    if library == "humblenet":
-        humblenet_epoch(model, x, y, 128, seed=1, lr=1e-3)
-    else:
-        del model
-        torch_epoch(
-            reference,
-            torch.from_numpy(x),
-            torch.from_numpy(y.astype(np.int64)),
-            128,
-            seed=1,
-            lr=1e-3,
-        )
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--json", help="also write the results to this JSON file")
-    parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     parser.add_argument("--only", help="run only the cases whose name contains this text")
     args = parser.parse_args()
-    if args.memory_child:
-        torch.set_num_threads(blas_threads())
-        memory_child(args.memory_child)
-        return
-
     threads = blas_threads()
     torch.set_num_threads(threads)
     data = load_images()
@@ -361,7 +340,7 @@ def main() -> None:
         lambda: inference_case(data, repeats),
         tiny_op_case,
         lambda: import_case(repeats),
-        memory_case,
+        lambda: memory_case(threads),
     ]
     names = ["batch 128", "batch 15,", "part 9", "inference", "tiny", "import", "memory"]
     results = []
@@ -383,6 +362,13 @@ def main() -> None:
             f"{r['pytorch_s'] * scale:>8.3f}{unit:<3} {r['ratio']:>6.2f} {floor:>13}",
             flush=True,
         )
+    for r in results:
+        if "growth_during_training_mib" in r:
+            g = r["growth_during_training_mib"]
+            print(
+                f"memory added while training (after imports and data): humblenet "
+                f"{g['humblenet']:.0f} MiB, PyTorch {g['pytorch']:.0f} MiB"
+            )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(

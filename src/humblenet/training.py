@@ -300,7 +300,7 @@ def _check_x(
             "Use x.reshape(-1, 1) for one feature per sample, or x.reshape(1, -1) for one sample"
         )
     array = array.astype(_model_dtype(model), copy=False)
-    if not np.all(np.isfinite(array)):
+    if not _all_finite(array):
         position = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
         raise ValueError(
             f"{where}: x contains NaN or infinity (first at index {position}: "
@@ -316,6 +316,19 @@ def _check_x(
             f"{where}: x has samples of shape {array.shape[1:]}, but the model expects {expected}"
         )
     return array
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    """No NaN or infinity in ``array``, checked without a temporary array of its size.
+
+    A float64 sum is NaN or infinite exactly when some element is (float32 values cannot add up
+    to float64's overflow); only if the sum is not finite is every element checked.
+    """
+    if array.dtype.kind != "f":
+        return True
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.sum(array, dtype=np.float64)
+    return bool(np.isfinite(total)) or bool(np.all(np.isfinite(array)))
 
 
 def _output_units(model: Sequential, input_shape: tuple[int, ...]) -> int:
@@ -341,7 +354,7 @@ def _check_y(
         raise ValueError(
             f"{where}: x and y have different lengths: x has {n} samples, y has {len(array)}"
         )
-    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+    if array.dtype.kind == "f" and not _all_finite(array):
         index = int(np.argwhere(~np.isfinite(array.reshape(n, -1)))[0][0])
         raise ValueError(f"{where}: y contains NaN or infinity (first at sample {index})")
     loss = model.loss
