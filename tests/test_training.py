@@ -431,3 +431,24 @@ def test_fit_and_evaluate_need_compile() -> None:
     model = nn.Sequential([nn.Dense(2, input_shape=(3,))])
     with pytest.raises(RuntimeError, match=r"not compiled; call model.compile"):
         model.fit(X3, Y2)
+
+
+def test_sequential_seed_makes_a_model_built_at_construction_repeatable():
+    """fit(seed=) cannot seed a model whose weights exist already (input_shape= builds it);
+    Sequential(seed=) seeds every layer that has no seed of its own, dropout masks included."""
+
+    def model(seed):
+        return nn.Sequential(
+            [nn.Dense(8, activation="relu", input_shape=(4,)), nn.Dropout(0.5), nn.Dense(3)],
+            seed=seed,
+        )
+
+    a, b, c = model(0), model(0), model(1)
+    for (name, p), q, r in zip(a.named_parameters(), b.parameters(), c.parameters()):
+        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+        if name.endswith("weight"):  # biases start at 0 whatever the seed
+            assert not np.array_equal(p.data, r.data), name
+    x = np.ones((5, 4), dtype=np.float32)
+    a.train(), b.train()
+    np.testing.assert_array_equal(a(x).data, b(x).data)  # the same dropout masks
+    assert nn.from_config(a.get_config()).get_config() == a.get_config()

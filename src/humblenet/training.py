@@ -25,8 +25,8 @@ import numpy as np
 from humblenet import functional as F
 from humblenet.data import DataLoader
 from humblenet.nn import losses as losses_module
-from humblenet.nn.layers import Dense, Dropout, Softmax
-from humblenet.nn.module import Module, Sequential, output_shape
+from humblenet.nn.layers import Dense, Softmax
+from humblenet.nn.module import Module, Sequential, output_shape, seed_layer
 from humblenet.tensor import Tensor, no_grad
 
 # -- callbacks -----------------------------------------------------------------------------------
@@ -552,7 +552,10 @@ def fit(
             Keras), held out to validate on.
         validation_data: ``(x_val, y_val)`` to validate on instead.
         shuffle: reshuffle the training samples every epoch.
-        seed: seeds the shuffling (and layers' initial weights when the model is not built yet).
+        seed: seeds the shuffling, and the initial weights of unseeded layers when the model
+            is not built yet. A model built at construction (``input_shape=`` on its first
+            layer) has its weights already: seed it with ``Sequential(..., seed=...)`` or
+            each layer's ``seed=``.
         nan_guard: stop at the first non-finite loss and restore the weights from the start of
             that epoch; while it is on, NumPy's overflow warnings are silenced (the guard's
             message in ``History.stop_reason``, printed when verbose, says what happened).
@@ -677,13 +680,8 @@ def _seed_layers(model: Sequential, seed: int | None) -> None:
     """Give unseeded layers seeds derived from ``seed``, so a seeded fit is reproducible."""
     if seed is None:
         return
-    children = np.random.SeedSequence(seed).spawn(len(model.layers))
-    for layer, child in zip(model.layers, children):
-        if getattr(layer, "seed", "absent") is None:
-            layer_seed = int(child.generate_state(1)[0])
-            setattr(layer, "seed", layer_seed)  # noqa: B010
-            if isinstance(layer, Dropout):
-                layer._rng = np.random.default_rng(layer_seed)
+    for position, layer in enumerate(model.layers):
+        seed_layer(layer, seed, position)
 
 
 # -- evaluate and predict ------------------------------------------------------------------------

@@ -273,6 +273,10 @@ class Dropout(Layer):
         self.seed = seed
         self._rng = np.random.default_rng(seed)
 
+    def reseed(self) -> None:
+        """Start the masks afresh from ``self.seed``."""
+        self._rng = np.random.default_rng(self.seed)
+
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.rate, training=self.training, rng=self._rng)
 
@@ -371,7 +375,7 @@ def from_config(config: dict[str, Any]) -> Module:
     name = config["class_name"]
     if name == "Sequential":
         layers = [from_config(item) for item in config.get("layers", [])]
-        model = Sequential(layers, name=config.get("name"))
+        model = Sequential(layers, name=config.get("name"), seed=config.get("seed"))
         if config.get("input_shape") is not None and not model.built:
             model.build(config["input_shape"])
         return model

@@ -211,14 +211,22 @@ class Sequential(Module):
     Args:
         layers: the layers, in order (more can be added with :meth:`add`).
         name: an optional name shown by :meth:`summary`.
+        seed: gives every layer that has no seed of its own one derived from this seed and
+            its position, so the whole model's initial weights (and dropout masks) repeat.
 
     The training methods (``compile``, ``fit``, ``evaluate``, ``predict``, ``summary``) live in
     :mod:`humblenet.training`; PyTorch-style code can ignore them and write its own loop.
     """
 
-    def __init__(self, layers: Iterable[Module] | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        layers: Iterable[Module] | None = None,
+        name: str | None = None,
+        seed: int | None = None,
+    ) -> None:
         self.layers: list[Module] = []
         self.name = name or "sequential"
+        self.seed = seed
         self.built = False
         self.input_shape: tuple[int, ...] | None = None
         # Set by compile() and fit() (see humblenet.training).
@@ -241,6 +249,8 @@ class Sequential(Module):
             raise TypeError(
                 f"Sequential: expected a layer (a humblenet.nn.Module), got {type(layer).__name__}"
             )
+        if self.seed is not None:
+            seed_layer(layer, self.seed, len(self.layers))
         self.layers.append(layer)
         declared = getattr(layer, "declared_input_shape", None)
         try:
@@ -285,6 +295,7 @@ class Sequential(Module):
         return {
             "class_name": "Sequential",
             "name": self.name,
+            "seed": self.seed,
             "input_shape": list(self.input_shape) if self.input_shape is not None else None,
             "layers": [layer_config(layer) for layer in self.layers],
         }
@@ -320,6 +331,17 @@ class Sequential(Module):
         from humblenet import serialize
 
         serialize.save(self, path, **metadata)
+
+
+def seed_layer(layer: Module, seed: int, position: int) -> None:
+    """Give ``layer`` a seed derived from ``seed`` and its position, if it has none yet."""
+    if getattr(layer, "seed", "no seed attribute") is not None:
+        return
+    derived = int(np.random.SeedSequence([seed, position]).generate_state(1)[0])
+    setattr(layer, "seed", derived)  # noqa: B010
+    reseed = getattr(layer, "reseed", None)
+    if reseed is not None:
+        reseed()
 
 
 def output_shape(layer: Module, input_shape: tuple[int, ...]) -> tuple[int, ...]:
