@@ -32,9 +32,7 @@ True
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from numbers import Real
 from typing import Any
 
@@ -243,30 +241,6 @@ def _flush_subnormals(array: np.ndarray, scratch: np.ndarray) -> None:
     np.multiply(bits, mask, out=bits)
 
 
-# Updates of at least this many numbers are split across cores.
-_PARALLEL_MIN_SIZE = 1 << 16
-_POOL: ThreadPoolExecutor | None = None
-
-
-def _worker_count() -> int:
-    """How many slices to cut a large update into: the cores this process may use (at most 4)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 4))
-
-
-def _worker_pool() -> ThreadPoolExecutor:
-    """The threads that run the slices of large updates (created on first use)."""
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(
-            max_workers=max(1, _worker_count() - 1), thread_name_prefix="humblenet-optim"
-        )
-    return _POOL
-
-
 def _packed_base(arrays: list[np.ndarray]) -> np.ndarray | None:
     """The one flat array that ``arrays`` are consecutive views of, covering all of it."""
     base = arrays[0].base
@@ -314,7 +288,6 @@ class Optimizer:
         self._scratch_buffers: list[list[np.ndarray]] = [[] for _ in range(len(self.params) + 1)]
         self._flat: _FlatParameters | None = _FlatParameters.build(self.params)
         self._flat_state: dict[str, Any] | None = None
-        self._chunks: list[tuple[slice, dict[str, Any]]] | None = None
 
     def _check(self) -> None:
         """Raise ValueError/TypeError for an invalid hyperparameter (run at construction).
@@ -358,7 +331,6 @@ class Optimizer:
             self.step_count += 1
             return
         self._flat_state = None  # the per-parameter state is the reference again
-        self._chunks = None
         for index, parameter in enumerate(self.params):
             g = parameter.grad
             if g is None:
@@ -378,60 +350,14 @@ class Optimizer:
         """One update of all parameters at once, on the arrays that hold them side by side.
 
         The per-parameter state arrays are views of the flat state arrays, so both paths see
-        the same numbers (``state_dict`` included). Large updates are split into one slice per
-        core, run at the same time (NumPy releases the GIL inside its loops): the formula is
-        applied element by element, so the slices give exactly the numbers of one whole pass.
+        the same numbers (``state_dict`` included).
         """
         state = self._flat_state
         if state is None:
             state = self._flat_state = flat.gather_state(self.state)
-            self._chunks = None
         step = state["step"] = state["step"] + 1
-        chunks = self._chunks
-        if chunks is None:
-            # The first update runs whole: it creates the state arrays the slices will share.
-            self._update_and_flush(len(self.params), flat.data, flat.grad, state)
-            self._chunks = self._split(flat, state)
-        else:
-            first = len(self.params) + 1
-            pending = []
-            for k, (part, chunk_state) in enumerate(chunks[1:], start=1):
-                chunk_state["step"] = step
-                pending.append(
-                    _worker_pool().submit(
-                        self._update_and_flush,
-                        first + k,
-                        flat.data[part],
-                        flat.grad[part],
-                        chunk_state,
-                    )
-                )
-            part, chunk_state = chunks[0]
-            chunk_state["step"] = step
-            self._update_and_flush(first, flat.data[part], flat.grad[part], chunk_state)
-            for future in pending:
-                future.result()
+        self._update_and_flush(len(self.params), flat.data, flat.grad, state)
         flat.scatter_state(state, self.state, step)
-
-    def _split(
-        self, flat: _FlatParameters, state: dict[str, Any]
-    ) -> list[tuple[slice, dict[str, Any]]] | None:
-        """One slice of the flat arrays per worker, each with views of the state; None when the
-        arrays are too small for threads to pay off (or there is one core)."""
-        workers = _worker_count()
-        size = flat.data.size
-        if workers < 2 or size < _PARALLEL_MIN_SIZE:
-            return None
-        bounds = np.linspace(0, size, workers + 1).astype(int)
-        chunks = []
-        for k in range(workers):
-            part = slice(int(bounds[k]), int(bounds[k + 1]))
-            views = {n: v[part] if isinstance(v, np.ndarray) else v for n, v in state.items()}
-            chunks.append((part, views))
-        needed = len(self.params) + 1 + workers
-        while len(self._scratch_buffers) < needed:
-            self._scratch_buffers.append([])
-        return chunks
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients before the next backward (which would otherwise add to them).
@@ -549,7 +475,6 @@ class Optimizer:
             raise
         self.state = new_state
         self._flat_state = None
-        self._chunks = None
         self.step_count = int(state_dict.get("step_count", 0))
 
     def __repr__(self) -> str:
