@@ -496,3 +496,17 @@ def test_integer_array_indexing_accumulates_repeated_indices_like_torch(shape, d
     (x[index] * Tensor(v)).sum().backward()
     (ref[torch.from_numpy(index)] * torch.tensor(v)).sum().backward()
     np.testing.assert_allclose(x.grad, ref.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_to_dot_draws_every_node_with_its_value_and_gradient():
+    w = Tensor([2.0, -1.0], requires_grad=True)
+    x = Tensor([3.0, 4.0])
+    y = (w * x).sum()
+    dot = y.to_dot()
+    assert dot.startswith("digraph") and dot.rstrip().endswith("}")
+    nodes = [line for line in dot.splitlines() if "[label=" in line]
+    edges = [line for line in dot.splitlines() if "->" in line]
+    assert len(nodes) == 4 and len(edges) == 3  # w, x, w*x, sum; three arrows
+    assert "sum" in dot and "mul" in dot and "data 2." in dot
+    y.backward(retain_graph=True)
+    assert "grad [3. 4.]" in y.to_dot()  # w's gradient is x
