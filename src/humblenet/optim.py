@@ -784,7 +784,7 @@ class Adam(Optimizer):
     """
 
     _hyperparameter_names = ("learning_rate", "betas", "eps", "weight_decay", "amsgrad")
-    _decaying_state = ("exp_average", "exp_average_square")
+    _decaying_state = ("exp_average_scaled", "exp_average_square_scaled")
     _decoupled_weight_decay = False
 
     def __init__(
@@ -830,29 +830,81 @@ class Adam(Optimizer):
         beta1, beta2 = self.betas
         step = state["step"]
         scratch = self._scratch(index, 0, w)
-        exp_average = self._state_buffer(state, "exp_average", w)
-        exp_average_square = self._state_buffer(state, "exp_average_square", w)
-        # m ← m + (1 − β₁)(g − m), the same average as β₁ · m + (1 − β₁) · g
-        np.subtract(g, exp_average, out=scratch)
-        np.multiply(scratch, 1.0 - beta1, out=scratch)
-        np.add(exp_average, scratch, out=exp_average)
-        np.multiply(exp_average_square, beta2, out=exp_average_square)
+        # The averages are kept divided by (1 − β): m̃ = m / (1 − β₁), ṽ = v / (1 − β₂). Then
+        # m̃ ← β₁ · m̃ + g and ṽ ← β₂ · ṽ + g², two passes fewer than the plain averages, and
+        # the factors (1 − β) join the step's scalars. state_dict() reports m and v themselves.
+        m = self._state_buffer(state, "exp_average_scaled", w)
+        v = self._state_buffer(state, "exp_average_square_scaled", w)
+        np.multiply(m, beta1, out=m)
+        np.add(m, g, out=m)
         np.multiply(g, g, out=scratch)
-        np.multiply(scratch, 1.0 - beta2, out=scratch)
-        np.add(exp_average_square, scratch, out=exp_average_square)
-        second_moment = exp_average_square
+        np.multiply(v, beta2, out=v)
+        np.add(v, scratch, out=v)
+        second_moment = v
         if self.amsgrad:
-            second_moment = self._state_buffer(state, "max_exp_average_square", w)
-            np.maximum(second_moment, exp_average_square, out=second_moment)
-        step_size = learning_rate / (1.0 - beta1**step)
-        root_correction = (1.0 - beta2**step) ** 0.5
-        # w − step_size · m / (√v / √c₂ + eps), with step_size folded into the denominator
-        # (one pass over the arrays fewer): w − m / (√v / (√c₂ · step_size) + eps / step_size)
+            second_moment = self._state_buffer(state, "max_exp_average_square_scaled", w)
+            np.maximum(second_moment, v, out=second_moment)
+        # w ← w − k · m̃ / (√ṽ · r + eps), with k = learning_rate · (1 − β₁) / c₁ and
+        # r = √((1 − β₂) / c₂); dividing above and below by k saves a pass:
+        # w ← w − m̃ / (√ṽ · r / k + eps / k)
+        k = learning_rate * (1.0 - beta1) / (1.0 - beta1**step)
+        if k == 0.0:
+            return  # a learning rate of 0 (the end of a cosine schedule) moves nothing
+        r = ((1.0 - beta2) / (1.0 - beta2**step)) ** 0.5
         np.sqrt(second_moment, out=scratch)
-        np.divide(scratch, root_correction * step_size, out=scratch)
-        np.add(scratch, self.eps / step_size, out=scratch)
-        np.divide(exp_average, scratch, out=scratch)
+        np.multiply(scratch, r / k, out=scratch)
+        np.add(scratch, self.eps / k, out=scratch)
+        np.divide(m, scratch, out=scratch)
         np.subtract(w, scratch, out=w)
+
+    # The stored averages are scaled (see _update); state_dict shows the averages themselves.
+    def _scales(self) -> dict[str, tuple[str, float]]:
+        return self._scales_for(self.betas)
+
+    def state_dict(self) -> dict[str, Any]:
+        saved = super().state_dict()
+        scales = self._scales()
+        for parameter_state in saved["state"].values():
+            for name in [n for n in parameter_state if n in scales]:
+                plain, factor = scales[name]
+                parameter_state[plain] = parameter_state.pop(name) * factor
+        return saved
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        plain_to_scaled = {plain: (name, f) for name, (plain, f) in self._scales().items()}
+        for parameter_state in self.state:
+            for name in [n for n in parameter_state if n in plain_to_scaled]:
+                scaled, factor = plain_to_scaled[name]
+                array = parameter_state.pop(name)
+                parameter_state[scaled] = array / factor if factor else array
+
+    @property
+    def betas(self) -> tuple[float, float]:
+        return self._betas
+
+    @betas.setter
+    def betas(self, value: tuple[float, float]) -> None:
+        """Changing betas after some steps rescales the stored averages, so m and v stay."""
+        old = getattr(self, "_betas", None)
+        self._betas = value
+        if old is None or tuple(old) == tuple(value) or not isinstance(value, tuple | list):
+            return
+        for (name, (_, old_factor)), (_, (_, new_factor)) in zip(
+            self._scales_for(old).items(), self._scales_for(value).items()
+        ):
+            for parameter_state in self.state:
+                if name in parameter_state and new_factor:
+                    parameter_state[name] *= old_factor / new_factor
+
+    @staticmethod
+    def _scales_for(betas: Any) -> dict[str, tuple[str, float]]:
+        beta1, beta2 = float(betas[0]), float(betas[1])
+        return {
+            "exp_average_scaled": ("exp_average", 1.0 - beta1),
+            "exp_average_square_scaled": ("exp_average_square", 1.0 - beta2),
+            "max_exp_average_square_scaled": ("max_exp_average_square", 1.0 - beta2),
+        }
 
 
 class AdamW(Adam):
