@@ -224,7 +224,7 @@ class _FlatParameters:
 
 
 # How often optimizers set their state's subnormal numbers to 0 (see _update_and_flush).
-_FLUSH_EVERY = 8
+_FLUSH_EVERY = 16
 _EXPONENT_BITS = {4: (np.int32, 0x7F800000), 8: (np.int64, 0x7FF0000000000000)}
 
 
@@ -235,10 +235,9 @@ def _flush_subnormals(array: np.ndarray, scratch: np.ndarray) -> None:
     if kind is None or array.dtype.kind != "f":
         return
     int_type, exponent = kind
-    bits, mask = array.view(int_type), scratch.view(int_type)
-    np.bitwise_and(bits, exponent, out=mask)  # 0 exactly for zeros and subnormals
-    np.minimum(mask, 1, out=mask)  # 1 for normal numbers, 0 for the rest
-    np.multiply(bits, mask, out=bits)
+    bits, exponents = array.view(int_type), scratch.view(int_type)
+    np.bitwise_and(bits, exponent, out=exponents)  # 0 exactly for zeros and subnormals
+    np.multiply(bits, exponents != 0, out=bits)
 
 
 def _packed_base(arrays: list[np.ndarray]) -> np.ndarray | None:
