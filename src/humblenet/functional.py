@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from humblenet.tensor import Tensor, _data, _normalize_axes, unbroadcast
+from humblenet.tensor import Tensor, _data, _normalize_axes, gradient_buffer, unbroadcast
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -25,10 +25,15 @@ _REDUCTIONS = ("mean", "sum", "none")
 # -- the layer's product -------------------------------------------------------------------------
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+def linear(
+    x: Tensor, weight: Tensor, bias: Tensor | None = None, activation: str | None = None
+) -> Tensor:
     """``x @ weight.T + bias`` in one step (weight of shape ``(out_features, in_features)``).
 
-    Fusing the bias into the product saves a pass over the output and a graph node.
+    Fusing the bias into the product saves a pass over the output and a graph node. With
+    ``activation="relu"`` the ReLU is applied in place too (one node instead of two, and no
+    second output array). The weight's and bias' first gradients are written straight into the
+    arrays an optimizer keeps them in, when there are such arrays (see ``gradient_buffer``).
     """
     xd, w = x.data, weight.data
     if xd.shape[-1] != w.shape[1]:
@@ -36,20 +41,29 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input has {xd.shape[-1]} features (shape {xd.shape}), but the layer expects "
             f"{w.shape[1]} (weight shape {w.shape})"
         )
+    if activation not in (None, "relu"):
+        raise ValueError(f"linear: activation must be None or 'relu', got {activation!r}")
     out = np.matmul(xd, w.T)
     if bias is not None:
         out += bias.data
+    if activation == "relu":
+        np.maximum(out, 0, out=out)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        if activation == "relu":
+            g = g * (out > 0)
         g2 = g.reshape(-1, g.shape[-1])
         gx = np.matmul(g, w) if x.requires_grad else None
-        gw = np.matmul(g2.T, xd.reshape(-1, xd.shape[-1])) if weight.requires_grad else None
+        gw = None
+        if weight.requires_grad:
+            gw = np.matmul(g2.T, xd.reshape(-1, xd.shape[-1]), out=gradient_buffer(weight))
         if bias is None:
             return gx, gw
-        return gx, gw, (g2.sum(axis=0) if bias.requires_grad else None)
+        gb = np.add.reduce(g2, axis=0, out=gradient_buffer(bias)) if bias.requires_grad else None
+        return gx, gw, gb
 
     parents = (x, weight) if bias is None else (x, weight, bias)
-    return Tensor._make(out, parents, backward, "linear")
+    return Tensor._make(out, parents, backward, "linear_relu" if activation else "linear")
 
 
 # -- activations ---------------------------------------------------------------------------------

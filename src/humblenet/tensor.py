@@ -199,6 +199,7 @@ class Tensor:
                     f"backward: grad has shape {seed.shape}, expected the tensor's {self.shape}"
                 )
         order = _topological_order(self)
+        _claimed_buffers.clear()
         grads: dict[int, np.ndarray] = {id(self): seed}
         for node in order:
             g = grads.pop(id(node), None)
@@ -464,11 +465,35 @@ def _accumulate(node: Tensor, g: np.ndarray) -> None:
         np.add(node.grad, g, out=node.grad, casting="unsafe")
         return
     buffer = getattr(node, "_grad_buffer", None)
+    if g is buffer:  # a primitive already wrote it there (see gradient_buffer)
+        node.grad = buffer
+        return
     if buffer is not None and buffer.shape == node.data.shape:
         np.copyto(buffer, g, casting="unsafe")
         node.grad = buffer
     else:
         node.grad = np.array(g, dtype=node.data.dtype, copy=True)
+
+
+# Leaves whose gradient buffer a primitive has written into during the current backward().
+_claimed_buffers: set[int] = set()
+
+
+def gradient_buffer(leaf: Tensor) -> np.ndarray | None:
+    """The array a primitive's backward may write ``leaf``'s gradient into, or None.
+
+    That is the leaf's ``_grad_buffer`` (set by ``Module.pack_parameters``) when the leaf has no
+    gradient yet and nothing wrote into the buffer earlier in this backward pass; a second
+    contribution must then be a new array, which backward adds up as usual. Writing there
+    directly saves copying each weight's gradient once per step.
+    """
+    buffer = getattr(leaf, "_grad_buffer", None)
+    if buffer is None or leaf.grad is not None or leaf._backward is not None:
+        return None
+    if id(leaf) in _claimed_buffers:
+        return None
+    _claimed_buffers.add(id(leaf))
+    return buffer
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:

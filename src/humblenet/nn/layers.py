@@ -174,6 +174,11 @@ class Dense(Layer):
         return F.linear(x, self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.activation == "relu":  # one fused node: product, bias and ReLU
+            if self.weight is None:
+                self.build(x.shape[1:])
+            assert self.weight is not None
+            return F.linear(x, self.weight, self.bias, activation="relu")
         z = self.forward_logits(x)
         return z if self._activation_fn is None else self._activation_fn(z)
 
