@@ -113,3 +113,18 @@ def test_names_and_unknown_name() -> None:
     assert losses.get(custom) is custom
     with pytest.raises(ValueError, match="unknown loss 'crossentropy'; known losses: .*mse"):
         losses.get("crossentropy")
+
+
+def test_sparse_crossentropy_takes_labels_as_a_column_like_keras():
+    import numpy as np
+
+    from humblenet import Tensor
+    from humblenet.nn import SparseCategoricalCrossentropy
+
+    scores = Tensor(np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]]))
+    for from_logits in (True, False):
+        loss = SparseCategoricalCrossentropy(from_logits=from_logits)
+        probabilities = scores if from_logits else Tensor(np.full((2, 3), 1 / 3))
+        flat = loss(probabilities, np.array([0, 2])).item()
+        column = loss(probabilities, np.array([[0], [2]])).item()
+        assert flat == column

@@ -166,3 +166,27 @@ def test_parameter_requires_grad_and_keeps_its_dtype() -> None:
     p = nn.Parameter(np.zeros(3))
     assert p.requires_grad and p.dtype == np.float64
     assert repr(p).startswith("Parameter(")
+
+
+def test_loading_into_an_unbuilt_model_says_to_build_it_first():
+    import numpy as np
+    import pytest
+
+    from humblenet import nn
+
+    built = nn.Sequential([nn.Dense(2, input_shape=(3,))])
+    empty = nn.Sequential([nn.Dense(2)])
+    with pytest.raises(ValueError, match=r"no weights yet: build it first"):
+        empty.load_state_dict(built.state_dict())
+    empty.build((3,))
+    empty.load_state_dict(built.state_dict())
+    np.testing.assert_array_equal(empty.layers[0].weight.data, built.layers[0].weight.data)
+
+
+def test_linear_refuses_a_bool_size():
+    import pytest
+
+    from humblenet import nn
+
+    with pytest.raises(ValueError, match="in_features must be a positive integer, got True"):
+        nn.Linear(True, 3)

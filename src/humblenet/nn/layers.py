@@ -222,7 +222,11 @@ class Linear(Dense):
         dtype: Any = "float32",
         name: str | None = None,
     ) -> None:
-        if not isinstance(in_features, int | np.integer) or in_features < 1:
+        if (
+            not isinstance(in_features, int | np.integer)
+            or isinstance(in_features, bool)
+            or in_features < 1
+        ):
             raise ValueError(f"Linear: in_features must be a positive integer, got {in_features!r}")
         super().__init__(
             out_features,

@@ -68,9 +68,12 @@ class SparseCategoricalCrossentropy(Loss):
         self.from_logits = bool(from_logits)
 
     def __call__(self, prediction: Tensor, target: Any) -> Tensor:
+        labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+        if labels.ndim == 2 and labels.shape[1] == 1:
+            labels = labels.reshape(-1)  # Keras also takes labels as a column
         if self.from_logits:
-            return F.cross_entropy(prediction, target)
-        return F.nll(log(clip(prediction, EPSILON, 1 - EPSILON)), target)
+            return F.cross_entropy(prediction, labels)
+        return F.nll(log(clip(prediction, EPSILON, 1 - EPSILON)), labels)
 
 
 class CategoricalCrossentropy(Loss):

@@ -166,7 +166,10 @@ class Module:
         if strict and missing:
             problems.append(f"missing keys {missing}")
         if strict and unexpected:
-            problems.append(f"unexpected keys {unexpected}")
+            hint = ""
+            if not own and isinstance(self, Sequential) and not self.built:
+                hint = " (the model has no weights yet: build it first, e.g. model.build(shape))"
+            problems.append(f"unexpected keys {unexpected}{hint}")
         values = {}
         for key, param in own.items():
             if key not in state:
