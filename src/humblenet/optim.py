@@ -857,12 +857,9 @@ class Adam(Optimizer):
         np.subtract(w, scratch, out=w)
 
     # The stored averages are scaled (see _update); state_dict shows the averages themselves.
-    def _scales(self) -> dict[str, tuple[str, float]]:
-        return self._scales_for(self.betas)
-
     def state_dict(self) -> dict[str, Any]:
         saved = super().state_dict()
-        scales = self._scales()
+        scales = self._scales_for(self.betas)
         for parameter_state in saved["state"].values():
             for name in [n for n in parameter_state if n in scales]:
                 plain, factor = scales[name]
@@ -871,7 +868,8 @@ class Adam(Optimizer):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
-        plain_to_scaled = {plain: (name, f) for name, (plain, f) in self._scales().items()}
+        scales = self._scales_for(self.betas).items()
+        plain_to_scaled = {plain: (name, f) for name, (plain, f) in scales}
         for parameter_state in self.state:
             for name in [n for n in parameter_state if n in plain_to_scaled]:
                 scaled, factor = plain_to_scaled[name]

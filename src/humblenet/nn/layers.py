@@ -166,20 +166,20 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         return input_shape[:-1] + (self.units,)
 
-    def forward_logits(self, x: Tensor) -> Tensor:
-        """The layer's output before its activation."""
+    def _linear(self, x: Tensor, activation: str | None = None) -> Tensor:
         if self.weight is None:
             self.build(x.shape[1:])
         assert self.weight is not None
-        return F.linear(x, self.weight, self.bias)
+        return F.linear(x, self.weight, self.bias, activation=activation)
+
+    def forward_logits(self, x: Tensor) -> Tensor:
+        """The layer's output before its activation."""
+        return self._linear(x)
 
     def forward(self, x: Tensor) -> Tensor:
         if self.activation == "relu":  # one fused node: product, bias and ReLU
-            if self.weight is None:
-                self.build(x.shape[1:])
-            assert self.weight is not None
-            return F.linear(x, self.weight, self.bias, activation="relu")
-        z = self.forward_logits(x)
+            return self._linear(x, "relu")
+        z = self._linear(x)
         return z if self._activation_fn is None else self._activation_fn(z)
 
     def get_config(self) -> dict[str, Any]:
