@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+import humblenet
 import humblenet.data
 from humblenet import nn, optim
 
@@ -66,13 +67,13 @@ def load_images() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
 # -- the two models ------------------------------------------------------------------------------
 
 
-def build_pair(sizes: list[int], seed: int) -> tuple[nn.Sequential, torch.nn.Sequential]:
+def build_pair(sizes: list[int], seed: int) -> tuple[humblenet.Sequential, torch.nn.Sequential]:
     """The same MLP in both libraries (ReLU between layers, logits out), with equal weights."""
     layers: list[nn.Module] = [
         nn.Dense(n, activation="relu", seed=seed + i) for i, n in enumerate(sizes[1:-1])
     ]
     layers.append(nn.Dense(sizes[-1], seed=seed + 99))
-    model = nn.Sequential(layers)
+    model = humblenet.Sequential(layers)
     model.build((sizes[0],))
     modules: list[torch.nn.Module] = []
     for i in range(len(sizes) - 1):
@@ -84,7 +85,7 @@ def build_pair(sizes: list[int], seed: int) -> tuple[nn.Sequential, torch.nn.Seq
     return model, reference
 
 
-def copy_weights(model: nn.Sequential, reference: torch.nn.Sequential) -> None:
+def copy_weights(model: humblenet.Sequential, reference: torch.nn.Sequential) -> None:
     linears = [m for m in reference if isinstance(m, torch.nn.Linear)]
     with torch.no_grad():
         for layer, linear in zip(model.layers, linears, strict=True):
@@ -102,7 +103,7 @@ def epoch_flops(sizes: list[int], samples: int) -> float:
 
 
 def humblenet_epoch(
-    model: nn.Sequential, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, lr: float
+    model: humblenet.Sequential, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, lr: float
 ) -> None:
     model.compile(
         optimizer=optim.Adam(model.parameters(), learning_rate=lr),

@@ -35,9 +35,10 @@ def load() -> tuple[np.ndarray, np.ndarray]:
 
 
 def train_humblenet(x: np.ndarray, y: np.ndarray) -> None:
+    import humblenet
     from humblenet import nn, optim
 
-    model = nn.Sequential(
+    model = humblenet.Sequential(
         [nn.Dense(256, activation="relu", seed=0), nn.Dense(128, activation="relu", seed=1),
          nn.Dense(10, seed=2)]
     )  # fmt: skip

@@ -27,6 +27,7 @@ import sys
 import time
 from pathlib import Path
 
+import humblenet
 from humblenet import nn
 from humblenet.data import DatasetNotFoundError, load_dataset
 
@@ -36,7 +37,7 @@ QUICK_TRAIN_IMAGES = 3000
 QUICK_EPOCHS = 2
 
 
-def build_network(seed: int) -> nn.Sequential:
+def build_network(seed: int) -> humblenet.Sequential:
     """The series' part 9 network: 784 pixels -> six ReLU layers -> 10 class probabilities.
 
     Layer i starts from weights drawn with seed ``seed + i``: the model is built here (the
@@ -48,7 +49,7 @@ def build_network(seed: int) -> nn.Sequential:
         for index, units in enumerate(HIDDEN_UNITS)
     ]
     layers.append(nn.Dense(10, activation="softmax", seed=seed + len(HIDDEN_UNITS)))
-    return nn.Sequential(layers, name="part09")
+    return humblenet.Sequential(layers, name="part09")
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:

@@ -29,6 +29,7 @@ import itertools
 import sys
 from pathlib import Path
 
+import humblenet
 from humblenet import nn
 from humblenet.data import DatasetNotFoundError, load_dataset
 from humblenet.training import EarlyStopping
@@ -36,23 +37,23 @@ from humblenet.training import EarlyStopping
 HIDDEN_UNITS = (512, 216, 128, 64, 32, 16)  # part 9's network
 
 
-def deep_network(seed: int) -> nn.Sequential:
+def deep_network(seed: int) -> humblenet.Sequential:
     """Part 9's network ending in logits: 784 -> 512, 216, 128, 64, 32, 16 (ReLU) -> 10."""
     seeds = itertools.count(seed)  # seed, seed + 1, ...: one per layer
     layers: list[nn.Module] = [nn.Flatten(input_shape=(28, 28))]
     layers += [nn.Dense(units, activation="relu", seed=next(seeds)) for units in HIDDEN_UNITS]
     layers.append(nn.Dense(10, seed=next(seeds)))  # logits: the loss applies the softmax itself
-    return nn.Sequential(layers, name="deep")
+    return humblenet.Sequential(layers, name="deep")
 
 
-def smaller_network(seed: int) -> nn.Sequential:
+def smaller_network(seed: int) -> humblenet.Sequential:
     """Remedy 2: far fewer weights to memorise with: 784 -> 32 (ReLU) -> 10."""
     seeds = itertools.count(seed)  # seed, seed + 1, ...: one per layer
     layers = [nn.Flatten(input_shape=(28, 28)), nn.Dense(32, activation="relu", seed=next(seeds))]
-    return nn.Sequential([*layers, nn.Dense(10, seed=next(seeds))], name="smaller")
+    return humblenet.Sequential([*layers, nn.Dense(10, seed=next(seeds))], name="smaller")
 
 
-def dropout_network(seed: int) -> nn.Sequential:
+def dropout_network(seed: int) -> humblenet.Sequential:
     """Remedy 3: the deep network with dropout, so no unit can rely on any other one."""
     seeds = itertools.count(seed)  # seed, seed + 1, ...: one per layer
     first, second, *rest = HIDDEN_UNITS
@@ -63,7 +64,7 @@ def dropout_network(seed: int) -> nn.Sequential:
     layers += [nn.Dense(units, activation="relu", seed=next(seeds)) for units in rest]
     layers.append(nn.Dropout(0.5, seed=next(seeds)))  # before the output
     layers.append(nn.Dense(10, seed=next(seeds)))
-    return nn.Sequential(layers, name="dropout")
+    return humblenet.Sequential(layers, name="dropout")
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:

@@ -19,9 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from humblenet import cli
+from humblenet import cli, load
 from humblenet.data import Standardizer, list_datasets
-from humblenet.serialize import load
 
 CLASSES = ("setosa", "versicolor", "virginica")  # sorted: the class order read_csv gives
 CENTERS = np.array([[1.5, 5.0, 0.3], [4.3, 6.0, 1.3], [5.6, 6.6, 2.1]])

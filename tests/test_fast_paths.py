@@ -1,5 +1,6 @@
 """The training step's shortcuts give the numbers of the plain path: the fused linear + ReLU node,
-and gradients written straight into a packed model's gradient buffer."""
+and a leaf keeping its first gradient array instead of copying it (only when nothing else holds
+that array). The optimizers' flat fast path is tested beside the optimizers."""
 
 from __future__ import annotations
 
@@ -46,22 +47,50 @@ def _torch_twin(module: _Twice) -> tuple[torch.Tensor, ...]:
     return tuple(torch.tensor(p.data, requires_grad=True) for p in module.parameters())
 
 
-def test_packed_gradients_add_up_shared_uses_and_repeated_backward_calls() -> None:
-    """With the gradients written straight into the packed buffer, a weight used twice still
-    gets the sum of both contributions, and a second backward without zero_grad adds to the
-    first, exactly as in torch."""
+def test_gradients_add_up_shared_uses_and_repeated_backward_calls() -> None:
+    """A weight used twice gets the sum of both contributions, and a second backward without
+    zero_grad adds to the first, exactly as in torch."""
     module = _Twice()
-    module.pack_parameters()
-    assert all(p._grad_buffer is not None for p in module.parameters())
     w1, b1, w2, b2 = _torch_twin(module)
     rng = np.random.default_rng(1)
-    for _ in range(2):  # two backward calls, no zero_grad in between
+    first = None
+    for step in range(2):  # two backward calls, no zero_grad in between
         x = rng.standard_normal((4, 3))
         (module(Tensor(x)) ** 2).sum().backward()
         tx = torch.tensor(x)
         inner = torch.relu(torch.nn.functional.linear(torch.nn.functional.linear(tx, w1, b1),
                                                       w2, b2))  # fmt: skip
         (torch.nn.functional.linear(inner, w1, b1) ** 2).sum().backward()
-    for mine, theirs in zip(module.parameters(), (w1, b1, w2, b2)):
-        assert mine.grad is mine._grad_buffer  # it lives in the packed buffer
+        if step == 0:
+            first = [p.grad for p in module.parameters()]
+    for mine, theirs, array in zip(module.parameters(), (w1, b1, w2, b2), first, strict=True):
+        assert mine.grad is array  # the second backward added into the first array, in place
         np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), rtol=1e-12)
+
+
+def test_a_kept_gradient_array_is_never_shared_between_leaves() -> None:
+    """``a + b`` hands the same upstream array to both leaves; a leaf may keep a gradient array
+    without copying only when nothing else holds it, so the two gradients stay apart."""
+    a = Tensor(np.ones(3), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    (a + b).backward(np.arange(3.0))
+    assert a.grad is not b.grad and not np.shares_memory(a.grad, b.grad)
+    a.grad += 1  # changing one gradient (as clip_grad_norm does, in place) leaves the other
+    np.testing.assert_array_equal(b.grad, [0.0, 1.0, 2.0])
+
+
+def test_the_first_gradient_of_a_leaf_is_kept_without_a_copy() -> None:
+    """The fresh array an operation's backward returns becomes ``leaf.grad`` itself (no copy per
+    step). Only its ``id`` is recorded, so that nothing else holds it: were it copied, the copy
+    would be made while the original is alive and would have another ``id``."""
+    leaf = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    made: list[int] = []
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        fresh = g * 2
+        made.append(id(fresh))
+        return (fresh,)
+
+    Tensor._make(leaf.data * 2, (leaf,), backward, "double").sum().backward()
+    assert id(leaf.grad) == made[0]
+    np.testing.assert_array_equal(leaf.grad, [2.0, 2.0, 2.0])

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 import torch
 
+import humblenet
 from humblenet import Tensor, optim
 from humblenet.optim import (
     SGD,
@@ -896,8 +897,8 @@ def test_packed_parameters_step_exactly_like_one_at_a_time_and_like_torch(make) 
 
     rng = np.random.default_rng(0)
 
-    def model() -> nn.Sequential:
-        m = nn.Sequential(
+    def model() -> humblenet.Sequential:
+        m = humblenet.Sequential(
             [nn.Dense(300, seed=1, dtype="float64"), nn.Dense(2, seed=2, dtype="float64")]
         )
         m.build((250,))

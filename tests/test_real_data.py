@@ -18,6 +18,7 @@ import os
 import numpy as np
 import pytest
 
+import humblenet
 from humblenet import nn
 from humblenet.data import Dataset, DatasetNotFoundError, load_fashion_mnist
 
@@ -36,14 +37,14 @@ def fashion() -> Dataset:
         )
 
 
-def mlp(hidden: tuple[int, ...], seed: int) -> nn.Sequential:
+def mlp(hidden: tuple[int, ...], seed: int) -> humblenet.Sequential:
     """784 pixels -> ``hidden`` ReLU layers -> 10 softmax; layer i seeded with ``seed + i``."""
     layers: list[nn.Module] = [nn.Flatten(input_shape=(28, 28))]
     layers += [
         nn.Dense(units, activation="relu", seed=seed + index) for index, units in enumerate(hidden)
     ]
     layers.append(nn.Dense(10, activation="softmax", seed=seed + len(hidden)))
-    model = nn.Sequential(layers)
+    model = humblenet.Sequential(layers)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 

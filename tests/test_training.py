@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+import humblenet
 from humblenet import Tensor, nn, optim
 from humblenet.data import DataLoader, load_digits
 from humblenet.training import Callback, EarlyStopping
@@ -16,8 +17,8 @@ from humblenet.training import Callback, EarlyStopping
 DIGITS = load_digits(flatten=True)
 
 
-def _classifier(seed: int = 0, hidden: int = 32) -> nn.Sequential:
-    return nn.Sequential(
+def _classifier(seed: int = 0, hidden: int = 32) -> humblenet.Sequential:
+    return humblenet.Sequential(
         [
             nn.Dense(hidden, activation="relu", input_shape=(64,), seed=seed),
             nn.Dense(10, activation="softmax", seed=seed + 1),
@@ -25,7 +26,7 @@ def _classifier(seed: int = 0, hidden: int = 32) -> nn.Sequential:
     )
 
 
-def _compiled(seed: int = 0) -> nn.Sequential:
+def _compiled(seed: int = 0) -> humblenet.Sequential:
     model = _classifier(seed)
     model.compile(
         optimizer="adam",
@@ -45,7 +46,7 @@ def _same_state(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
 
 def test_summary_of_the_part9_network_has_keras_counts() -> None:
     sizes = [784, 512, 216, 128, 64, 32, 16, 10]
-    model = nn.Sequential(
+    model = humblenet.Sequential(
         [nn.Flatten(input_shape=(28, 28))]
         + [nn.Dense(n, activation="relu") for n in sizes[1:-1]]
         + [nn.Dense(10, activation="softmax")]
@@ -66,11 +67,11 @@ def test_summary_of_the_part9_network_has_keras_counts() -> None:
 
 
 def test_summary_counts_dropout_as_zero_and_refuses_an_unbuilt_model() -> None:
-    model = nn.Sequential([nn.Dense(4, input_shape=(3,)), nn.Dropout(0.5), nn.Dense(2)])
+    model = humblenet.Sequential([nn.Dense(4, input_shape=(3,)), nn.Dropout(0.5), nn.Dense(2)])
     text = model.summary(print_fn=None)
     assert "dropout (Dropout)" in text and f"Total params: {3 * 4 + 4 + 4 * 2 + 2}" in text
     with pytest.raises(RuntimeError, match="not built yet; give the first layer input_shape"):
-        nn.Sequential([nn.Dense(2)]).summary(print_fn=None)
+        humblenet.Sequential([nn.Dense(2)]).summary(print_fn=None)
 
 
 # -- fit, evaluate, predict --------------------------------------------------------------------
@@ -92,7 +93,7 @@ def test_fit_learns_digits_and_reports_every_metric() -> None:
     assert history.epoch == [0, 1, 2, 3]
     assert history.history["loss"][-1] < history.history["loss"][0] / 2
     assert history.history["val_accuracy"][-1] > 0.9
-    assert not model.training  # left in evaluation mode
+    assert model.training  # the mode the model had before fit (validation ran in eval mode)
 
 
 def test_evaluate_and_predict_agree_with_a_computation_by_hand() -> None:
@@ -124,7 +125,9 @@ def test_validation_split_holds_out_the_last_samples() -> None:
 def test_seeded_fit_of_an_unbuilt_model_is_reproducible() -> None:
     states = []
     for _ in range(2):
-        model = nn.Sequential([nn.Dense(16, activation="relu"), nn.Dropout(0.2), nn.Dense(10)])
+        model = humblenet.Sequential(
+            [nn.Dense(16, activation="relu"), nn.Dropout(0.2), nn.Dense(10)]
+        )
         model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
         model.fit(DIGITS.x_train[:300], DIGITS.y_train[:300], epochs=2, seed=5, verbose=0)
         states.append(model.state_dict())
@@ -135,7 +138,7 @@ def test_accuracy_of_a_sigmoid_output_trained_with_mse_thresholds_probabilities(
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 2)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.float32)
-    model = nn.Sequential([nn.Dense(1, activation="sigmoid", input_shape=(2,), seed=0)])
+    model = humblenet.Sequential([nn.Dense(1, activation="sigmoid", input_shape=(2,), seed=0)])
     model.compile(optimizer="sgd", loss="mse", metrics=["accuracy", "mae"])
     probabilities = model.predict(x)[:, 0]
     _, accuracy, mae = model.evaluate(x, y)
@@ -154,7 +157,7 @@ def test_metrics_of_a_fused_softmax_output_judge_probabilities() -> None:
 
 
 def test_the_pytorch_like_loop_over_a_dataloader_learns() -> None:
-    model = nn.Sequential([nn.Linear(64, 32, seed=0), nn.ReLU(), nn.Linear(32, 10, seed=1)])
+    model = humblenet.Sequential([nn.Linear(64, 32, seed=0), nn.ReLU(), nn.Linear(32, 10, seed=1)])
     optimizer = optim.Adam(model.parameters(), learning_rate=0.01)
     loss_fn = nn.SparseCategoricalCrossentropy(from_logits=True)
     loader = DataLoader(DIGITS.x_train, DIGITS.y_train, batch_size=32, shuffle=True, seed=0)
@@ -203,7 +206,7 @@ def test_a_progress_bar_only_on_a_terminal(capsys, monkeypatch) -> None:
 
 def test_early_stopping_counts_patience_as_keras() -> None:
     """Keras: ``patience`` is the number of epochs with no improvement after which it stops."""
-    holder = nn.Sequential([nn.Dense(1, input_shape=(1,))])
+    holder = humblenet.Sequential([nn.Dense(1, input_shape=(1,))])
     for patience, values, stop_epoch in [
         (2, [1.0, 0.5, 0.6, 0.7, 0.4], 3),  # epochs 2 and 3 do not improve: stop after 3
         (0, [1.0, 0.5, 0.6, 0.7], 2),
@@ -230,8 +233,8 @@ def test_early_stopping_restores_the_best_weights_when_val_loss_rises() -> None:
     x = rng.normal(size=(64, 3))
     y = x @ np.array([[1.0], [-2.0], [0.5]])
 
-    def fresh() -> nn.Sequential:
-        model = nn.Sequential([nn.Dense(1, input_shape=(3,), seed=4, dtype="float64")])
+    def fresh() -> humblenet.Sequential:
+        model = humblenet.Sequential([nn.Dense(1, input_shape=(3,), seed=4, dtype="float64")])
         model.compile(optimizer="sgd", loss="mse", learning_rate=0.05)
         return model
 
@@ -279,7 +282,9 @@ def test_nan_guard_stops_and_restores_the_last_good_weights(capsys) -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 4)).astype(np.float32) * 10
     y = (x @ rng.normal(size=(4, 1))).astype(np.float32)
-    model = nn.Sequential([nn.Dense(8, activation="relu", input_shape=(4,), seed=0), nn.Dense(1)])
+    model = humblenet.Sequential(
+        [nn.Dense(8, activation="relu", input_shape=(4,), seed=0), nn.Dense(1)]
+    )
     model.compile(optimizer="sgd", loss="mse", learning_rate=1e-4)
     spy = _RaiseLearningRate(epoch=1)
     history = model.fit(x, y, epochs=10, batch_size=8, callbacks=[spy], verbose=1, seed=0)
@@ -296,7 +301,7 @@ def test_nan_guard_with_a_huge_sgd_learning_rate_from_the_start() -> None:
     rng = np.random.default_rng(1)
     x = rng.normal(size=(64, 4)).astype(np.float32) * 100
     y = rng.normal(size=(64, 1)).astype(np.float32) * 100
-    model = nn.Sequential([nn.Dense(8, input_shape=(4,), seed=0), nn.Dense(1, seed=1)])
+    model = humblenet.Sequential([nn.Dense(8, input_shape=(4,), seed=0), nn.Dense(1, seed=1)])
     model.compile(optimizer=optim.SGD(model.parameters(), learning_rate=1e20), loss="mse")
     before = model.state_dict()
     history = model.fit(x, y, epochs=5, batch_size=8, verbose=0)
@@ -308,13 +313,15 @@ def test_nan_guard_with_a_huge_sgd_learning_rate_from_the_start() -> None:
 # -- bad input is refused before any weight is touched -----------------------------------------
 
 
-def _regressor() -> nn.Sequential:
-    model = nn.Sequential([nn.Dense(4, activation="relu", input_shape=(3,), seed=0), nn.Dense(2)])
+def _regressor() -> humblenet.Sequential:
+    model = humblenet.Sequential(
+        [nn.Dense(4, activation="relu", input_shape=(3,), seed=0), nn.Dense(2)]
+    )
     model.compile(optimizer="adam", loss="mse")
     return model
 
 
-def _refused(model: nn.Sequential, call, match: str, error: type = ValueError) -> None:
+def _refused(model: humblenet.Sequential, call, match: str, error: type = ValueError) -> None:
     before = model.state_dict()
     with pytest.raises(error, match=match):
         call()
@@ -410,14 +417,16 @@ def test_unknown_names_list_the_known_ones() -> None:
 
 def test_batch_size_and_epochs_are_checked() -> None:
     model = _regressor()
-    _refused(model, lambda: model.fit(X3, Y2, batch_size=0), "batch_size must be an integer >= 1")
+    # One rule everywhere (humblenet.validation): a bad value is a ValueError, a wrong type a
+    # TypeError, with the caller's name first.
+    _refused(model, lambda: model.fit(X3, Y2, batch_size=0), "fit: batch_size must be a whole")
     _refused(model, lambda: model.predict(X3, batch_size=0), "got 0")
-    _refused(model, lambda: model.fit(X3, Y2, epochs=-1), "epochs must be an integer >= 0, got -1")
-    _refused(model, lambda: model.fit(X3, Y2, batch_size=2.5), "got 2.5")
+    _refused(model, lambda: model.fit(X3, Y2, epochs=-1), "epochs must be a whole number >= 0")
+    _refused(model, lambda: model.fit(X3, Y2, batch_size=2.5), "got float 2.5", TypeError)
 
 
 def test_a_refused_fit_leaves_an_unbuilt_model_unbuilt() -> None:
-    model = nn.Sequential([nn.Dense(4), nn.Dense(3)])
+    model = humblenet.Sequential([nn.Dense(4), nn.Dense(3)])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     x = np.ones((6, 5), dtype=np.float32)
     with pytest.raises(ValueError, match="class label 3 is outside 0..2"):
@@ -428,7 +437,7 @@ def test_a_refused_fit_leaves_an_unbuilt_model_unbuilt() -> None:
 
 
 def test_fit_and_evaluate_need_compile() -> None:
-    model = nn.Sequential([nn.Dense(2, input_shape=(3,))])
+    model = humblenet.Sequential([nn.Dense(2, input_shape=(3,))])
     with pytest.raises(RuntimeError, match=r"not compiled; call model.compile"):
         model.fit(X3, Y2)
 
@@ -438,7 +447,7 @@ def test_sequential_seed_makes_a_model_built_at_construction_repeatable():
     Sequential(seed=) seeds every layer that has no seed of its own, dropout masks included."""
 
     def model(seed):
-        return nn.Sequential(
+        return humblenet.Sequential(
             [nn.Dense(8, activation="relu", input_shape=(4,)), nn.Dropout(0.5), nn.Dense(3)],
             seed=seed,
         )

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+import humblenet
 from humblenet import Tensor, nn, optim
 from humblenet.data import DataLoader
 
@@ -101,13 +102,13 @@ def test_pytorch_like_loop_matches_torch(optimizer_name: str) -> None:
     _assert_same_weights(linears, reference)
 
 
-def _dense_model(last_activation: str | None) -> tuple[nn.Sequential, list[nn.Dense]]:
+def _dense_model(last_activation: str | None) -> tuple[humblenet.Sequential, list[nn.Dense]]:
     layers = [
         nn.Dense(16, activation="relu", input_shape=(8,), seed=1, dtype="float64"),
         nn.Dense(8, activation="relu", seed=2, dtype="float64"),
         nn.Dense(3, activation=last_activation, seed=3, dtype="float64"),
     ]
-    return nn.Sequential(layers), layers
+    return humblenet.Sequential(layers), layers
 
 
 @pytest.mark.parametrize("optimizer_name", sorted(OPTIMIZERS))

@@ -6,7 +6,8 @@ The ladder, from one humble neuron to deep networks:
 - ``humblenet.neuron``: the seed article's neuron (threshold, perceptron, XOR);
 - ``humblenet.scalar``: reverse-mode autograd on single numbers (pure Python);
 - ``humblenet.Tensor``: reverse-mode autograd over NumPy arrays;
-- ``humblenet.nn``, ``humblenet.optim``, ``humblenet.data``: layers, optimizers, data, training;
+- ``humblenet.nn``, ``humblenet.optim``, ``humblenet.data``: layers, optimizers, data;
+- ``humblenet.Sequential`` / ``humblenet.Model``: Keras-like ``compile`` / ``fit`` / ``predict``;
 - ``humblenet.load``: a model saved with ``model.save(path)``.
 
 Names are imported when first used, so ``import humblenet.scalar`` needs no NumPy and
@@ -40,8 +41,10 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "gradcheck": ("humblenet.gradient_check", "gradcheck"),
     "GradcheckError": ("humblenet.gradient_check", "GradcheckError"),
     "Value": ("humblenet.scalar", "Value"),
-    "load": ("humblenet.serialize", "load"),
-    "save": ("humblenet.serialize", "save"),
+    "load": ("humblenet.training.model", "load"),
+    "save": ("humblenet.io.safetensors", "save"),
+    "Sequential": ("humblenet.training.model", "Sequential"),
+    "Model": ("humblenet.training.model", "Model"),
     "functional": ("humblenet.functional", None),
     "basics": ("humblenet.basics", None),
     "neuron": ("humblenet.neuron", None),
@@ -50,6 +53,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "optim": ("humblenet.optim", None),
     "data": ("humblenet.data", None),
     "training": ("humblenet.training", None),
+    "io": ("humblenet.io", None),
+    "validation": ("humblenet.validation", None),
     "plots": ("humblenet.plots", None),
 }
 

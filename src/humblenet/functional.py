@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from humblenet.tensor import Tensor, _data, _normalize_axes, gradient_buffer, unbroadcast
+from humblenet.tensor import Tensor, _data, _normalize_axes, unbroadcast
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -32,8 +32,7 @@ def linear(
 
     Fusing the bias into the product saves a pass over the output and a graph node. With
     ``activation="relu"`` the ReLU is applied in place too (one node instead of two, and no
-    second output array). The weight's and bias' first gradients are written straight into the
-    arrays an optimizer keeps them in, when there are such arrays (see ``gradient_buffer``).
+    second output array).
     """
     xd, w = x.data, weight.data
     if xd.shape[-1] != w.shape[1]:
@@ -56,10 +55,10 @@ def linear(
         gx = np.matmul(g, w) if x.requires_grad else None
         gw = None
         if weight.requires_grad:
-            gw = np.matmul(g2.T, xd.reshape(-1, xd.shape[-1]), out=gradient_buffer(weight))
+            gw = np.matmul(g2.T, xd.reshape(-1, xd.shape[-1]))
         if bias is None:
             return gx, gw
-        gb = np.add.reduce(g2, axis=0, out=gradient_buffer(bias)) if bias.requires_grad else None
+        gb = np.add.reduce(g2, axis=0) if bias.requires_grad else None
         return gx, gw, gb
 
     parents = (x, weight) if bias is None else (x, weight, bias)
@@ -67,6 +66,19 @@ def linear(
 
 
 # -- activations ---------------------------------------------------------------------------------
+
+
+def _with_logits(probabilities: Tensor, logits: Tensor) -> Tensor:
+    """Let ``probabilities`` (softmax over the last axis, or sigmoid) carry the scores they came
+    from: a cross-entropy given these probabilities then computes from the scores instead, one
+    stable pass without clipping, as Keras does (see :mod:`humblenet.nn.losses`)."""
+    probabilities._logits = logits
+    return probabilities
+
+
+def logits_of(probabilities: Tensor) -> Tensor | None:
+    """The scores that softmax (last axis) or sigmoid turned into ``probabilities``, or None."""
+    return probabilities._logits
 
 
 def relu(x: Tensor) -> Tensor:
@@ -103,7 +115,7 @@ def sigmoid(x: Tensor) -> Tensor:
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         return (g * out * (1 - out),)
 
-    return Tensor._make(out, (x,), backward, "sigmoid")
+    return _with_logits(Tensor._make(out, (x,), backward, "sigmoid"), x)
 
 
 def tanh(x: Tensor) -> Tensor:
@@ -170,7 +182,8 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
 
-    return Tensor._make(out, (x,), backward, "softmax")
+    result = Tensor._make(out, (x,), backward, "softmax")
+    return _with_logits(result, x) if axis in (-1, x.data.ndim - 1) else result
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
@@ -427,6 +440,7 @@ def binary_cross_entropy(probabilities: Tensor, target: Any, reduction: str = "m
 
 
 __all__ = [
+    "logits_of",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",

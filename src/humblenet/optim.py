@@ -1161,3 +1161,23 @@ def clip_grad_norm(
         for g in grads:
             np.multiply(g, factor, out=g)
     return total
+
+
+# -- by name ---------------------------------------------------------------------------------------
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "rmsprop": RMSprop,
+    "adagrad": Adagrad,
+    "adam": Adam,
+    "adamw": AdamW,
+}
+
+
+def get(name: str) -> type[Optimizer]:
+    """The optimizer class called ``name`` (any case); a ValueError listing the names otherwise."""
+    if not isinstance(name, str) or name.lower() not in OPTIMIZERS:
+        raise ValueError(
+            f"unknown optimizer {name!r}; known optimizers: {', '.join(sorted(OPTIMIZERS))}"
+        )
+    return OPTIMIZERS[name.lower()]

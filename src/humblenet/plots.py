@@ -103,10 +103,10 @@ def picture_format(path: str | os.PathLike[str]) -> str:
 
 
 def _save_atomically(figure: Any, path: str | os.PathLike[str]) -> Path:
-    """Render ``figure``, then write it with ``serialize.write_atomically`` (temporary, rename)."""
+    """Render ``figure``, then write it atomically (:mod:`humblenet.io.atomic`)."""
     target = Path(path)
     extension = picture_format(target)
-    from humblenet.serialize import write_atomically
+    from humblenet.io.atomic import write_atomically
 
     if not target.parent.is_dir():
         raise FileNotFoundError(

@@ -20,6 +20,7 @@ array([2., 4., 6.], dtype=float32)
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -118,7 +119,7 @@ class Tensor:
         "_backward",
         "_retain",
         "_op",
-        "_grad_buffer",
+        "_logits",
     )
     __array_ufunc__ = None  # make ``ndarray * Tensor`` call Tensor.__rmul__ instead of NumPy
 
@@ -134,9 +135,9 @@ class Tensor:
         self._backward: BackwardFn | None = None
         self._retain = False
         self._op = ""
-        # Where backward puts this leaf's first gradient, when an optimizer keeps all its
-        # parameters' gradients side by side in one array (see humblenet.optim); else None.
-        self._grad_buffer: np.ndarray | None = None
+        # Probabilities made by softmax or sigmoid keep the scores they came from, so that a
+        # loss can use the stable, fused cross-entropy on those scores (as Keras does).
+        self._logits: Tensor | None = None
 
     # -- building the graph --------------------------------------------------------------------
 
@@ -150,6 +151,7 @@ class Tensor:
         out.grad = None
         out._retain = False
         out._op = op
+        out._logits = None
         if _grad_enabled and any(p.requires_grad for p in parents):
             out.requires_grad = True
             out._parents = parents
@@ -199,7 +201,6 @@ class Tensor:
                     f"backward: grad has shape {seed.shape}, expected the tensor's {self.shape}"
                 )
         order = _topological_order(self)
-        _claimed_buffers.clear()
         grads: dict[int, np.ndarray] = {id(self): seed}
         for node in order:
             g = grads.pop(id(node), None)
@@ -207,20 +208,14 @@ class Tensor:
                 continue
             backward_fn = node._backward
             if backward_fn is None:  # a leaf: accumulate, as PyTorch does
-                _accumulate(node, g)
+                unshared = sys.getrefcount(g) <= _UNSHARED  # before g is pushed as an argument
+                _accumulate(node, g, unshared)
                 continue
             if backward_fn is _FREED:
                 raise RuntimeError(_FREED_MESSAGE)
             if node._retain:
                 _accumulate(node, g)
-            for parent, parent_grad in zip(node._parents, backward_fn(g), strict=True):
-                if parent_grad is None or not parent.requires_grad:
-                    continue
-                key = id(parent)
-                if key in grads:
-                    grads[key] = grads[key] + parent_grad
-                else:
-                    grads[key] = parent_grad
+            _pass_back(node._parents, backward_fn(g), grads)
             if not retain_graph:
                 node._backward = _FREED
                 node._parents = ()
@@ -453,47 +448,54 @@ def _lift(x: Any) -> Tensor:
         t._backward = None
         t._retain = False
         t._op = ""
+        t._logits = None
         return t
     return Tensor(np.asarray(x) if isinstance(x, np.ndarray) else _as_array(x))
 
 
-def _accumulate(node: Tensor, g: np.ndarray) -> None:
-    """Add ``g`` into ``node.grad`` (a fresh array the first time, in place afterwards)."""
+def _accumulate(node: Tensor, g: np.ndarray, unshared: bool = False) -> None:
+    """Add ``g`` into ``node.grad`` (in place when there is one already, as PyTorch does).
+
+    ``unshared``: nothing else holds ``g``, so it may become ``node.grad`` without a copy.
+    """
     if g.shape != node.data.shape:  # e.g. a view from broadcasting: make it the node's shape
         g = np.broadcast_to(g, node.data.shape)
+        unshared = False
     if node.grad is not None:
         np.add(node.grad, g, out=node.grad, casting="unsafe")
-        return
-    buffer = getattr(node, "_grad_buffer", None)
-    if g is buffer:  # a primitive already wrote it there (see gradient_buffer)
-        node.grad = buffer
-        return
-    if buffer is not None and buffer.shape == node.data.shape:
-        np.copyto(buffer, g, casting="unsafe")
-        node.grad = buffer
+    elif unshared and g.base is None and g.flags.writeable and g.dtype == node.data.dtype:
+        node.grad = g
     else:
         node.grad = np.array(g, dtype=node.data.dtype, copy=True)
 
 
-# Leaves whose gradient buffer a primitive has written into during the current backward().
-_claimed_buffers: set[int] = set()
+def _pass_back(
+    parents: tuple[Tensor, ...], parent_grads: Sequence[np.ndarray | None], grads: dict[int, Any]
+) -> None:
+    """Add each parent's gradient to what it has received so far in this backward pass."""
+    for parent, parent_grad in zip(parents, parent_grads, strict=True):
+        if parent_grad is None or not parent.requires_grad:
+            continue
+        key = id(parent)
+        if key in grads:
+            grads[key] = grads[key] + parent_grad
+        else:
+            grads[key] = parent_grad
 
 
-def gradient_buffer(leaf: Tensor) -> np.ndarray | None:
-    """The array a primitive's backward may write ``leaf``'s gradient into, or None.
+def _references_of_an_unshared_array() -> int:
+    """What ``sys.getrefcount`` says of an array that one local name alone holds."""
+    array = np.empty(1)
+    return sys.getrefcount(array)
 
-    That is the leaf's ``_grad_buffer`` (set by ``Module.pack_parameters``) when the leaf has no
-    gradient yet and nothing wrote into the buffer earlier in this backward pass; a second
-    contribution must then be a new array, which backward adds up as usual. Writing there
-    directly saves copying each weight's gradient once per step.
-    """
-    buffer = getattr(leaf, "_grad_buffer", None)
-    if buffer is None or leaf.grad is not None or leaf._backward is not None:
-        return None
-    if id(leaf) in _claimed_buffers:
-        return None
-    _claimed_buffers.add(id(leaf))
-    return buffer
+
+# A leaf's first gradient is usually a fresh array (a matrix product's result) that backward
+# alone holds. Keeping it, rather than copying it into ``.grad``, saves a pass over every weight
+# gradient per step (PyTorch's AccumulateGrad does the same when the reference count is 1). The
+# count of an unshared array is measured here rather than assumed, since interpreters count
+# differently; any other holder (the graph, a closure, a second leaf) raises it, and then the
+# gradient is copied.
+_UNSHARED = _references_of_an_unshared_array()
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:

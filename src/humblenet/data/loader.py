@@ -13,18 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from humblenet.validation import whole
+
 __all__ = ["DataLoader"]
 
 
 def _check_batch_size(batch_size: object) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
-        raise TypeError(
-            f"batch_size must be an integer >= 1, got {batch_size!r} "
-            f"({type(batch_size).__name__}); pass for example batch_size=32"
-        )
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}; pass for example 32")
-    return int(batch_size)
+    return whole("DataLoader", "batch_size", batch_size, minimum=1)
 
 
 def _as_samples(array: Any, name: str) -> np.ndarray:

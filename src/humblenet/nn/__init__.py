@@ -1,12 +1,18 @@
 """Layers, losses, initializers and the containers networks are built from.
 
 >>> from humblenet import nn
->>> model = nn.Sequential([nn.Flatten(input_shape=(28, 28)), nn.Dense(10, activation="softmax")])
+>>> model = nn.Sequential(nn.Flatten(input_shape=(28, 28)), nn.Dense(10, activation="softmax"))
 >>> model.count_params()
 7850
+
+``nn.Sequential`` is a pure container (as PyTorch's); the Keras-like model with ``compile`` /
+``fit`` / ``evaluate`` / ``predict`` / ``summary`` / ``save`` is :class:`humblenet.Sequential`.
+A layer defined outside humblenet joins saving, loading, ONNX export and ``summary()`` once it
+is registered with :func:`register` (see :mod:`humblenet.nn.registry`).
 """
 
 from humblenet.nn import init, losses
+from humblenet.nn.containers import ModuleList, Sequential
 from humblenet.nn.layers import (
     ACTIVATIONS,
     GELU,
@@ -20,7 +26,7 @@ from humblenet.nn.layers import (
     Sigmoid,
     Softmax,
     Tanh,
-    from_config,
+    activation,
 )
 from humblenet.nn.losses import (
     BinaryCrossentropy,
@@ -30,7 +36,8 @@ from humblenet.nn.losses import (
     MeanSquaredError,
     SparseCategoricalCrossentropy,
 )
-from humblenet.nn.module import Module, Parameter, Sequential
+from humblenet.nn.module import Module, Parameter
+from humblenet.nn.registry import from_config, layer_config, register
 
 __all__ = [
     "ACTIVATIONS",
@@ -47,6 +54,7 @@ __all__ = [
     "MeanAbsoluteError",
     "MeanSquaredError",
     "Module",
+    "ModuleList",
     "Parameter",
     "ReLU",
     "Sequential",
@@ -54,7 +62,10 @@ __all__ = [
     "Softmax",
     "SparseCategoricalCrossentropy",
     "Tanh",
+    "activation",
     "from_config",
     "init",
+    "layer_config",
     "losses",
+    "register",
 ]

@@ -1,6 +1,16 @@
 """Losses as classes and by name (Keras' names): mean squared and absolute error, and the three
 cross-entropies, each taking probabilities or, with ``from_logits=True``, raw scores.
 
+A loss is called ``loss(prediction, target)`` (PyTorch's order) and returns the batch mean. When
+the prediction is probabilities that softmax or sigmoid made (a model ending in
+``Dense(..., activation="softmax")``), the matching cross-entropy starts from the scores before
+that function, which the probabilities carry: the fused, stable computation, one pass and no
+clipping of tiny probabilities, as Keras does when it can reach the logits.
+
+Each loss also says what its targets are (``targets``): ``"labels"`` (integer classes),
+``"one_hot"`` (a probability row per sample), ``"binary"`` (0/1 per output) or ``"values"``;
+the training loop checks targets and scores accuracy from that.
+
 >>> import numpy as np
 >>> loss = get("sparse_categorical_crossentropy")
 >>> probabilities = Tensor(np.array([[0.25, 0.75]]))
@@ -26,6 +36,7 @@ class Loss:
 
     name = "loss"
     from_logits = False
+    targets = "values"
 
     def __call__(self, prediction: Tensor, target: Any) -> Tensor:
         raise NotImplementedError
@@ -63,6 +74,7 @@ class SparseCategoricalCrossentropy(Loss):
     """
 
     name = "sparse_categorical_crossentropy"
+    targets = "labels"
 
     def __init__(self, from_logits: bool = False) -> None:
         self.from_logits = bool(from_logits)
@@ -71,8 +83,9 @@ class SparseCategoricalCrossentropy(Loss):
         labels = np.asarray(target.data if isinstance(target, Tensor) else target)
         if labels.ndim == 2 and labels.shape[1] == 1:
             labels = labels.reshape(-1)  # Keras also takes labels as a column
-        if self.from_logits:
-            return F.cross_entropy(prediction, labels)
+        scores = _scores(prediction, "softmax", self.from_logits)
+        if scores is not None:
+            return F.cross_entropy(scores, labels)
         return F.nll(log(clip(prediction, EPSILON, 1 - EPSILON)), labels)
 
 
@@ -80,6 +93,7 @@ class CategoricalCrossentropy(Loss):
     """Cross-entropy against one-hot (or soft) class probabilities of shape (batch, classes)."""
 
     name = "categorical_crossentropy"
+    targets = "one_hot"
 
     def __init__(self, from_logits: bool = False) -> None:
         self.from_logits = bool(from_logits)
@@ -94,8 +108,9 @@ class CategoricalCrossentropy(Loss):
                 f"{prediction.shape}; use one-hot rows, or sparse_categorical_crossentropy for "
                 "integer labels"
             )
-        if self.from_logits:
-            return F.cross_entropy(prediction, t)
+        scores = _scores(prediction, "softmax", self.from_logits)
+        if scores is not None:
+            return F.cross_entropy(scores, t)
         logp = log(clip(prediction, EPSILON, 1 - EPSILON))
         return -(logp * Tensor(t)).sum(axis=-1).mean()
 
@@ -104,15 +119,28 @@ class BinaryCrossentropy(Loss):
     """Binary cross-entropy against 0/1 targets (or probabilities)."""
 
     name = "binary_crossentropy"
+    targets = "binary"
 
     def __init__(self, from_logits: bool = False) -> None:
         self.from_logits = bool(from_logits)
 
     def __call__(self, prediction: Tensor, target: Any) -> Tensor:
         t = _match(prediction, target, "binary_crossentropy")
-        if self.from_logits:
-            return F.binary_cross_entropy_with_logits(prediction, t)
+        scores = _scores(prediction, "sigmoid", self.from_logits)
+        if scores is not None:
+            return F.binary_cross_entropy_with_logits(scores, t)
         return F.binary_cross_entropy(clip(prediction, EPSILON, 1 - EPSILON), t)
+
+
+def _scores(prediction: Tensor, function: str, from_logits: bool) -> Tensor | None:
+    """The raw scores to compute the loss from: the prediction itself with ``from_logits``, the
+    scores that ``function`` (softmax or sigmoid) turned into the prediction when it carries
+    them, else None (the loss then works on the probabilities)."""
+    if from_logits:
+        return prediction
+    if prediction._op == function:
+        return F.logits_of(prediction)
+    return None
 
 
 def _match(prediction: Tensor, target: Any, name: str) -> np.ndarray:

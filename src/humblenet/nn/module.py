@@ -1,19 +1,33 @@
-"""``Module``, ``Parameter`` and ``Sequential``: the containers every network is built from.
+"""``Module`` and ``Parameter``: what every layer and network is built from.
 
-A :class:`Module` finds its parameters by walking its own attributes (parameters, sub-modules, and
-lists of sub-modules), in the order they were assigned, as PyTorch does. :class:`Sequential` chains
-layers and adds the Keras-like ``compile`` / ``fit`` / ``evaluate`` / ``predict`` / ``summary``
-(implemented in :mod:`humblenet.training`).
+A :class:`Module` finds its parameters, buffers and sub-modules by walking its own attributes in
+the order they were assigned, as PyTorch does. A *parameter* is learned (an optimizer moves it);
+a *buffer* is state that is not learned but belongs to the model all the same (a batch norm's
+running statistics): both are in ``state_dict()``, both are saved and loaded, and both are put
+back by early stopping and the NaN guard.
 
->>> from humblenet.nn import Dense
->>> model = Sequential([Dense(4, activation="relu", input_shape=(3,)), Dense(2)])
->>> [name for name, _ in model.named_parameters()]
-['0.weight', '0.bias', '1.weight', '1.bias']
+A module is also a *layer* in the sense of :mod:`humblenet.nn.registry`: it answers for itself
+everything that saving, ONNX export, ``summary()`` and training need to know about it
+(``get_config``, ``torch_modules``, ``to_onnx``, ``probability``), so none of those ever names a
+layer class.
+
+>>> import numpy as np
+>>> class Scale(Module):
+...     def __init__(self):
+...         self.factor = Parameter(np.ones(1, dtype=np.float32))
+...         self.register_buffer("calls", np.zeros((), dtype=np.int64))
+...     def forward(self, x):
+...         self.calls.data += 1
+...         return x * self.factor
+>>> layer = Scale()
+>>> _ = layer(np.ones((2, 1), dtype=np.float32))
+>>> sorted(layer.state_dict().items())
+[('calls', array(1)), ('factor', array([1.], dtype=float32))]
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -36,17 +50,23 @@ class Parameter(Tensor):
 class Module:
     """Base class of layers and networks.
 
-    Subclasses set parameters and sub-modules as attributes in ``__init__`` (or in ``build``) and
-    define ``forward``. Calling the module calls ``forward``.
+    Subclasses set parameters and sub-modules as attributes in ``__init__`` (or in ``build``),
+    register buffers with :meth:`register_buffer`, and define ``forward``. Calling the module
+    calls ``forward`` (an array given as the first argument becomes a Tensor first).
+
+    The layer protocol (defaults here, overridden by layers that need to): ``get_config()`` and
+    ``from_config()`` to write the layer down and build it again, ``torch_modules`` (how many
+    modules it takes in an equivalent ``torch.nn.Sequential``), ``to_onnx(graph, x)`` (its ONNX
+    operators), ``probability`` (``"softmax"``/``"sigmoid"`` when its output is one).
     """
 
     training: bool = True
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, *inputs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
-    def __call__(self, x: Any) -> Tensor:
-        return self.forward(x if isinstance(x, Tensor) else Tensor(x))
+    def __call__(self, x: Any, *rest: Any, **options: Any) -> Any:
+        return self.forward(x if isinstance(x, Tensor) else Tensor(x), *rest, **options)
 
     # -- walking the attributes ----------------------------------------------------------------
 
@@ -70,62 +90,75 @@ class Module:
         for child in self.children():
             yield from child.modules()
 
+    def _named_tensors(
+        self, prefix: str, parameters: bool, buffers: bool
+    ) -> Iterator[tuple[str, Tensor]]:
+        """Own parameters, then own buffers, then each child's, recursively (PyTorch's order)."""
+        if parameters:
+            for name, value in vars(self).items():
+                if isinstance(value, Parameter):
+                    yield prefix + name, value
+        if buffers:
+            for name in vars(self).get("_buffer_names", ()):
+                value = getattr(self, name)
+                if value is not None:
+                    yield prefix + name, value
+        for name, child in self.named_children():
+            yield from child._named_tensors(prefix + name + ".", parameters, buffers)
+
+    @staticmethod
+    def _once(pairs: Iterator[tuple[str, Tensor]]) -> Iterator[tuple[str, Any]]:
+        seen: set[int] = set()
+        for name, tensor in pairs:
+            if id(tensor) not in seen:
+                seen.add(id(tensor))
+                yield name, tensor
+
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """Every parameter with its dotted name, e.g. ``0.weight``, in assignment order.
 
         A parameter reached twice (a layer used twice, or a shared weight) is listed once, under
         its first name, so an optimizer updates it once per step (as PyTorch does).
         """
-        seen: set[int] = set()
-        for name, param in self._all_named_parameters(prefix):
-            if id(param) not in seen:
-                seen.add(id(param))
-                yield name, param
-
-    def _all_named_parameters(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
-        for name, value in vars(self).items():
-            if isinstance(value, Parameter):
-                yield prefix + name, value
-        for name, child in self.named_children():
-            yield from child._all_named_parameters(prefix + name + ".")
+        return self._once(self._named_tensors(prefix, True, False))
 
     def parameters(self) -> list[Parameter]:
         """Every parameter, in the order of :meth:`named_parameters`."""
         return [p for _, p in self.named_parameters()]
 
-    def pack_parameters(self) -> None:
-        """Lay every parameter's values, and its future gradients, side by side in two arrays.
+    def register_buffer(self, name: str, value: Any) -> None:
+        """Keep ``value`` (an array, a Tensor, or None) as state that is saved but not learned.
 
-        Each parameter keeps its shape and values; its ``.data`` becomes a view of one flat
-        array, and backward will write its gradient into a view of another. Optimizers notice
-        and update all parameters with one NumPy call per step of their formula, which makes a
-        small network's training step markedly faster. ``Sequential`` does this when it is
-        built; call it after changing a custom module's parameters. Arrays taken from
-        ``.data`` before the call no longer belong to the module.
+        It becomes the attribute ``name`` (a Tensor that requires no gradient), appears in
+        ``state_dict()`` and in the saved file under its PyTorch name, and is restored with the
+        weights. Change it in place (``self.name.data[...] = ...``) or assign a new Tensor.
         """
-        params = self.parameters()
-        dtypes = {p.dtype for p in params}
-        if len(params) < 2 or len(dtypes) != 1:
-            return
-        dtype = dtypes.pop()
-        total = sum(p.size for p in params)
-        data = np.empty(total, dtype=dtype)
-        grad = np.zeros(total, dtype=dtype)
-        start = 0
-        for p in params:
-            part = slice(start, start + p.size)
-            start += p.size
-            view = data[part].reshape(p.shape)
-            view[...] = p.data
-            p.data = view
-            p._grad_buffer = grad[part].reshape(p.shape)
-            if p.grad is not None:
-                p._grad_buffer[...] = p.grad
-                p.grad = p._grad_buffer
+        if not isinstance(name, str) or not name.isidentifier() or "." in name:
+            raise ValueError(f"register_buffer: name must be an identifier, got {name!r}")
+        if name in vars(self) and name not in vars(self).get("_buffer_names", ()):
+            raise ValueError(
+                f"register_buffer: {type(self).__name__} already has an attribute {name!r}"
+            )
+        names: list[str] = vars(self).setdefault("_buffer_names", [])
+        if name not in names:
+            names.append(name)
+        setattr(self, name, None if value is None else Tensor(value))
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """Every buffer with its dotted name, e.g. ``1.running_mean``."""
+        return self._once(self._named_tensors(prefix, False, True))
+
+    def buffers(self) -> list[Tensor]:
+        return [b for _, b in self.named_buffers()]
 
     def count_params(self) -> int:
         """The number of learned numbers."""
         return sum(p.size for p in self.parameters())
+
+    def count_non_trainable(self) -> int:
+        """Numbers the model keeps but does not learn: buffers and frozen parameters."""
+        frozen = sum(p.size for p in self.parameters() if not p.requires_grad)
+        return frozen + sum(b.size for b in self.buffers())
 
     # -- modes and gradients -------------------------------------------------------------------
 
@@ -144,14 +177,18 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
-    # -- saving the weights --------------------------------------------------------------------
+    # -- saving the state ----------------------------------------------------------------------
+
+    def _state_tensors(self) -> dict[str, Tensor]:
+        """Parameters and buffers by name, each listed once."""
+        return dict(self._once(self._named_tensors("", True, True)))
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter's values, by name."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """A copy of every parameter's and buffer's values, by name."""
+        return {name: t.data.copy() for name, t in self._state_tensors().items()}
 
     def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
-        """Copy values into the parameters in place (optimizers keep working on them).
+        """Copy values into the parameters and buffers in place (optimizers keep working on them).
 
         Every problem is found before anything is written, so a failed load changes nothing.
 
@@ -159,7 +196,7 @@ class Module:
             ValueError: a missing or unexpected key (with ``strict``), or a shape that differs,
                 naming the keys and both shapes.
         """
-        own = dict(self.named_parameters())
+        own = self._state_tensors()
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         problems = []
@@ -167,17 +204,17 @@ class Module:
             problems.append(f"missing keys {missing}")
         if strict and unexpected:
             hint = ""
-            if not own and isinstance(self, Sequential) and not self.built:
+            if not own and not getattr(self, "built", True):
                 hint = " (the model has no weights yet: build it first, e.g. model.build(shape))"
             problems.append(f"unexpected keys {unexpected}{hint}")
         values = {}
-        for key, param in own.items():
+        for key, tensor in own.items():
             if key not in state:
                 continue
             value = np.asarray(state[key].data if isinstance(state[key], Tensor) else state[key])
-            if value.shape != param.shape:
+            if value.shape != tensor.shape:
                 problems.append(
-                    f"{key}: shape {value.shape} in the state, {param.shape} in the model"
+                    f"{key}: shape {value.shape} in the state, {tensor.shape} in the model"
                 )
             elif value.dtype.kind not in "fiu":
                 problems.append(f"{key}: dtype {value.dtype} is not numeric")
@@ -191,6 +228,34 @@ class Module:
             )
         for key, value in values.items():
             np.copyto(own[key].data, value, casting="unsafe")
+
+    # -- the layer protocol (defaults) ---------------------------------------------------------
+
+    torch_modules: int = 1
+    """How many modules this layer takes in an equivalent ``torch.nn.Sequential`` (a Dense
+    with an activation takes two: the linear part, then the activation)."""
+
+    @property
+    def probability(self) -> str | None:
+        """``"softmax"`` or ``"sigmoid"`` when the output is probabilities made by that function
+        (a cross-entropy can then start from the scores before it); None otherwise."""
+        return None
+
+    def get_config(self) -> dict[str, Any]:
+        raise TypeError(
+            f"{type(self).__name__} has no get_config(), so it cannot be written down; define "
+            "get_config() and register the class with humblenet.nn.register"
+        )
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Module:
+        """Build the layer again from what ``get_config()`` returned."""
+        return cls(**config)
+
+    def to_onnx(self, graph: Any, x: str) -> str:
+        """Append this layer's ONNX operators to ``graph`` (see :mod:`humblenet.io.onnx`) and
+        return the name of its output."""
+        raise NotImplementedError(f"{type(self).__name__} does not define to_onnx(graph, x)")
 
     # -- description ---------------------------------------------------------------------------
 
@@ -206,161 +271,3 @@ class Module:
         if not lines:
             return head + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
-
-
-class Sequential(Module):
-    """Layers applied one after the other; also a Keras-like model.
-
-    Args:
-        layers: the layers, in order (more can be added with :meth:`add`).
-        name: an optional name shown by :meth:`summary`.
-        seed: gives every layer that has no seed of its own one derived from this seed and
-            its position, so the whole model's initial weights (and dropout masks) repeat.
-
-    The training methods (``compile``, ``fit``, ``evaluate``, ``predict``, ``summary``) live in
-    :mod:`humblenet.training`; PyTorch-style code can ignore them and write its own loop.
-    """
-
-    def __init__(
-        self,
-        layers: Iterable[Module] | None = None,
-        name: str | None = None,
-        seed: int | None = None,
-    ) -> None:
-        self.layers: list[Module] = []
-        self.name = name or "sequential"
-        self.seed = seed
-        self.built = False
-        self.input_shape: tuple[int, ...] | None = None
-        # Set by compile() and fit() (see humblenet.training).
-        self.compiled = False
-        self.loss: Any = None
-        self.optimizer: Any = None
-        self.metrics_names: list[str] = []
-        self.stop_training = False
-        self.stop_reason: str | None = None
-        self._optimizer_spec: Any = None
-        self._learning_rate: float | None = None
-        # What humblenet.load() read beside the weights (class names, preprocessing, ...).
-        self.metadata: dict[str, Any] = {}
-        for layer in layers or []:
-            self.add(layer)
-
-    def add(self, layer: Module) -> None:
-        """Append a layer (building it at once when the input shape is known)."""
-        if not isinstance(layer, Module):
-            raise TypeError(
-                f"Sequential: expected a layer (a humblenet.nn.Module), got {type(layer).__name__}"
-            )
-        if self.seed is not None:
-            seed_layer(layer, self.seed, len(self.layers))
-        self.layers.append(layer)
-        declared = getattr(layer, "declared_input_shape", None)
-        try:
-            if len(self.layers) == 1 and declared is not None:
-                self.build(declared)
-            elif self.built:
-                self.build(self.input_shape)  # type: ignore[arg-type]
-        except ValueError:
-            self.layers.pop()  # a layer that does not fit is not kept
-            raise
-
-    def build(self, input_shape: Iterable[int]) -> None:
-        """Create every layer's weights for inputs of shape ``input_shape`` (without the batch)."""
-        shape = tuple(int(n) for n in input_shape)
-        self.input_shape = shape
-        for layer in self.layers:
-            build = getattr(layer, "build", None)
-            if build is not None:
-                build(shape)
-            shape = output_shape(layer, shape)
-        self.pack_parameters()
-        self.built = True
-
-    def forward(self, x: Tensor) -> Tensor:
-        if not self.built:
-            self.build(x.shape[1:])
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-    def __len__(self) -> int:
-        return len(self.layers)
-
-    def __getitem__(self, index: int) -> Module:
-        return self.layers[index]
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self.layers)
-
-    def get_config(self) -> dict[str, Any]:
-        """The architecture as plain data: rebuild it with :func:`humblenet.nn.from_config`."""
-        return {
-            "class_name": "Sequential",
-            "name": self.name,
-            "seed": self.seed,
-            "input_shape": list(self.input_shape) if self.input_shape is not None else None,
-            "layers": [layer_config(layer) for layer in self.layers],
-        }
-
-    # Keras-like training: the engine is in humblenet.training.
-    def compile(self, *args: Any, **kwargs: Any) -> None:
-        from humblenet import training
-
-        training.compile_model(self, *args, **kwargs)
-
-    def fit(self, *args: Any, **kwargs: Any) -> Any:
-        from humblenet import training
-
-        return training.fit(self, *args, **kwargs)
-
-    def evaluate(self, *args: Any, **kwargs: Any) -> Any:
-        from humblenet import training
-
-        return training.evaluate(self, *args, **kwargs)
-
-    def predict(self, *args: Any, **kwargs: Any) -> np.ndarray:
-        from humblenet import training
-
-        return training.predict(self, *args, **kwargs)
-
-    def summary(self, print_fn: Any = print) -> str:
-        from humblenet import training
-
-        return training.summary(self, print_fn=print_fn)
-
-    def save(self, path: Any, **metadata: Any) -> None:
-        """Write the model to a safetensors file (see :func:`humblenet.serialize.save`)."""
-        from humblenet import serialize
-
-        serialize.save(self, path, **metadata)
-
-
-def seed_layer(layer: Module, seed: int, position: int) -> None:
-    """Give ``layer`` a seed derived from ``seed`` and its position, if it has none yet."""
-    if getattr(layer, "seed", "no seed attribute") is not None:
-        return
-    derived = int(np.random.SeedSequence([seed, position]).generate_state(1)[0])
-    setattr(layer, "seed", derived)  # noqa: B010
-    reseed = getattr(layer, "reseed", None)
-    if reseed is not None:
-        reseed()
-
-
-def output_shape(layer: Module, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-    """The shape (without the batch axis) that ``layer`` gives for inputs of ``input_shape``."""
-    compute = getattr(layer, "compute_output_shape", None)
-    if compute is not None:
-        return tuple(compute(input_shape))
-    if isinstance(layer, Sequential):
-        for inner in layer.layers:
-            input_shape = output_shape(inner, input_shape)
-    return input_shape
-
-
-def layer_config(layer: Module) -> dict[str, Any]:
-    """``{"class_name": ..., "config": ...}`` for a layer that has ``get_config()``."""
-    get_config = getattr(layer, "get_config", None)
-    if get_config is None:
-        raise TypeError(f"{type(layer).__name__} has no get_config(), so it cannot be written down")
-    return {"class_name": type(layer).__name__, "config": get_config()}

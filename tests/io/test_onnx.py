@@ -12,7 +12,10 @@ import onnx
 import onnxruntime
 import pytest
 
-from humblenet import onnx_export, serialize
+from humblenet import Sequential, load
+from humblenet.io import atomic
+from humblenet.io import onnx as onnx_export
+from humblenet.io.onnx import export_onnx
 from humblenet.nn import (
     GELU,
     Dense,
@@ -22,12 +25,10 @@ from humblenet.nn import (
     Linear,
     Module,
     ReLU,
-    Sequential,
     Sigmoid,
     Softmax,
     Tanh,
 )
-from humblenet.onnx_export import export_onnx
 from humblenet.tensor import Tensor
 
 
@@ -143,7 +144,7 @@ def test_weights_have_the_names_of_the_safetensors_file(tmp_path: Path) -> None:
 def test_a_loaded_model_carries_its_metadata_into_the_onnx_file(tmp_path: Path) -> None:
     model = randomize(Sequential([Dense(3, activation="softmax", input_shape=(2,))]))
     model.save(tmp_path / "model.safetensors", class_names=["a", "b", "c"], task="classification")
-    loaded = serialize.load(tmp_path / "model.safetensors")
+    loaded = load(tmp_path / "model.safetensors")
     export_onnx(loaded, tmp_path / "model.onnx")
     props = {p.key: p.value for p in onnx.load(str(tmp_path / "model.onnx")).metadata_props}
     assert json.loads(props["class_names"]) == ["a", "b", "c"]
@@ -178,7 +179,7 @@ def test_a_crash_while_writing_keeps_the_old_file(
         handle.write(data[: len(data) // 2])
         raise OSError("simulated crash")
 
-    monkeypatch.setattr(serialize, "_write_all", crash_half_way)
+    monkeypatch.setattr(atomic, "_write_all", crash_half_way)
     with pytest.raises(OSError, match="simulated crash"):
         export_onnx(every_layer_model(), path)
     assert os.listdir(tmp_path) == ["model.onnx"]

@@ -16,8 +16,11 @@ import safetensors.numpy
 import torch
 
 import humblenet
-from humblenet import serialize
+from humblenet import Sequential, load
 from humblenet.data.csv import Standardizer
+from humblenet.io import atomic
+from humblenet.io import safetensors as serialize
+from humblenet.io.safetensors import ModelFileError, save
 from humblenet.nn import (
     GELU,
     Dense,
@@ -26,12 +29,10 @@ from humblenet.nn import (
     LeakyReLU,
     Linear,
     ReLU,
-    Sequential,
     Sigmoid,
     Softmax,
     Tanh,
 )
-from humblenet.serialize import ModelFileError, load, save
 
 
 def randomize(model: Sequential, seed: int = 0) -> Sequential:
@@ -271,7 +272,7 @@ def test_a_crash_during_save_leaves_no_partial_or_temporary_file(
         old.save(path)
     before = path.read_bytes() if already_there else None
     new = randomize(logits_model(), seed=9)
-    monkeypatch.setattr(serialize, "_write_all", crash_half_way)
+    monkeypatch.setattr(atomic, "_write_all", crash_half_way)
     with pytest.raises(OSError, match="simulated crash"):
         new.save(path)
     assert sorted(os.listdir(tmp_path)) == (["model.safetensors"] if already_there else [])

@@ -1,4 +1,5 @@
-"""Save a model to one ``.safetensors`` file and load it back: weights, architecture and metadata.
+"""Save a model to one ``.safetensors`` file and load it back: weights, buffers, architecture and
+metadata.
 
 The file is plain data that any safetensors reader opens (PyTorch, JAX, Rust): an 8-byte length,
 a JSON header naming each tensor's dtype, shape and place, then the raw numbers. Nothing in it is
@@ -22,9 +23,10 @@ part, then the activation). So ``Sequential([Flatten(), Dense(8, activation="rel
 ``safetensors.torch.load_file`` and ``load_state_dict(strict=True)``. A weight has PyTorch's
 layout ``(out_features, in_features)``. :func:`tensor_names` gives the mapping for a model.
 
-Every write is atomic: the bytes go to a temporary file in the same folder, which is flushed to
-disk and then renamed over the final name, so a crash leaves either the old file or the new one,
-never half of one, and a failed write leaves no temporary file behind.
+Buffers (state that is kept but not learned, such as running statistics) are written beside the
+weights under their PyTorch names. How many modules a layer takes in PyTorch's numbering is the
+layer's own answer (``torch_modules``, see :mod:`humblenet.nn.module`). Every write is atomic
+(:mod:`humblenet.io.atomic`).
 
 >>> import tempfile, pathlib
 >>> import numpy as np
@@ -36,7 +38,7 @@ never half of one, and a failed write leaves no temporary file behind.
 >>> loaded.metadata["class_names"]
 ['no', 'yes']
 >>> x = np.ones((4, 2), dtype=np.float32)
->>> bool(np.array_equal(loaded.predict(x), model.predict(x)))
+>>> bool(np.array_equal(loaded(x).data, model(x).data))
 True
 """
 
@@ -47,24 +49,17 @@ import json
 import math
 import os
 import struct
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from humblenet.nn.layers import Dense, from_config
-from humblenet.nn.module import Module, Sequential
+from humblenet import __version__
+from humblenet.io.atomic import write_atomically
+from humblenet.nn.containers import Sequential, output_shape
+from humblenet.nn.module import Module
 
-__all__ = [
-    "FORMAT_VERSION",
-    "METADATA_KEYS",
-    "ModelFileError",
-    "load",
-    "save",
-    "tensor_names",
-    "write_atomically",
-]
+__all__ = ["FORMAT_VERSION", "METADATA_KEYS", "ModelFileError", "load", "save", "tensor_names"]
 
 FORMAT_VERSION = 1
 """The layout of humblenet's metadata; a reader refuses a file written in a newer one."""
@@ -102,7 +97,13 @@ _DTYPE_SIZES = {
     "I64": 8,
     "F64": 8,
 }
-_NUMPY_DTYPES = {"F16": "float16", "F32": "float32", "F64": "float64"}
+_NUMPY_DTYPES = {
+    "F16": "float16",
+    "F32": "float32",
+    "F64": "float64",
+    "I32": "int32",
+    "I64": "int64",
+}
 _SAFETENSORS_DTYPES = {numpy_name: name for name, numpy_name in _NUMPY_DTYPES.items()}
 
 
@@ -111,67 +112,6 @@ class ModelFileError(ValueError):
 
 
 # -- writing -------------------------------------------------------------------------------------
-
-
-def _write_all(handle: Any, data: bytes) -> None:
-    """Write ``data`` in chunks (one place a test can interrupt a write half-way)."""
-    view = memoryview(data)
-    chunk = 1 << 20
-    for start in range(0, len(view), chunk):
-        handle.write(view[start : start + chunk])
-
-
-def write_atomically(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` so that it appears whole or not at all.
-
-    The bytes go to a temporary file in the same folder, are flushed to the disk (``fsync``) and
-    the file is renamed over ``path`` (``os.replace``, atomic on POSIX and Windows). If anything
-    fails, the temporary file is removed and a file already at ``path`` is left untouched.
-
-    Args:
-        path: where the file goes; its folder must exist.
-        data: the whole content.
-
-    Returns:
-        ``path`` as a :class:`~pathlib.Path`.
-    """
-    target = Path(path)
-    folder = target.parent
-    if not folder.is_dir():
-        raise FileNotFoundError(f"cannot write {target}: the folder {folder} does not exist")
-    if target.is_dir():
-        raise IsADirectoryError(f"cannot write {target}: it is a folder; give a file name")
-    # The new file keeps the permissions of the one it replaces (mkstemp creates it as 0600).
-    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            _write_all(handle, data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
-    _sync_folder(folder)
-    return target
-
-
-def _sync_folder(folder: Path) -> None:
-    """Flush the folder entry of the rename to disk too (POSIX only; Windows cannot open one)."""
-    if os.name == "nt":
-        return
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    except OSError:  # some file systems refuse fsync on a folder; the rename is done anyway
-        pass
-    finally:
-        os.close(descriptor)
 
 
 def _import_safetensors() -> Any:
@@ -207,13 +147,13 @@ def _check_flat(model: Module, where: str) -> Sequential:
 
 
 def tensor_names(model: Sequential) -> dict[str, str]:
-    """Map each humblenet parameter name to its name in the file (PyTorch's numbering).
+    """Map each humblenet parameter and buffer name to its name in the file (PyTorch's numbering).
 
     Args:
         model: a built ``Sequential``.
 
     Returns:
-        ``{humblenet name: file name}``, in the order of ``model.named_parameters()``.
+        ``{humblenet name: file name}``, in the order of ``model.state_dict()``.
 
     >>> from humblenet.nn import Dense, Flatten, Sequential
     >>> model = Sequential([Flatten(input_shape=(2, 2)), Dense(3, activation="relu"), Dense(2)])
@@ -223,10 +163,9 @@ def tensor_names(model: Sequential) -> dict[str, str]:
     names: dict[str, str] = {}
     torch_index = 0
     for index, layer in enumerate(model.layers):
-        for name, _ in layer.named_parameters():
+        for name in layer._state_tensors():
             names[f"{index}.{name}"] = f"{torch_index}.{name}"
-        has_activation = isinstance(layer, Dense) and layer.activation is not None
-        torch_index += 2 if has_activation else 1
+        torch_index += layer.torch_modules
     return names
 
 
@@ -271,9 +210,8 @@ def _names_argument(key: str, names: Any, expected: int | None, hint: str) -> li
 
 def _metadata(model: Sequential, arguments: dict[str, Any]) -> dict[str, str]:
     """Check the metadata arguments and encode each as a JSON string."""
-    from humblenet import __version__
-
-    units = getattr(model.layers[-1], "units", None) if model.layers else None
+    assert model.input_shape is not None
+    units = output_shape(model, model.input_shape)[-1] if model.layers else None
     class_names = arguments["class_names"]
     expected = None
     if units is not None and class_names is not None:
@@ -338,7 +276,7 @@ def _checksum(tensors: dict[str, tuple[str, list[int], bytes]], metadata: dict[s
 
 
 def save(
-    model: Sequential,
+    model: Module,
     path: str | os.PathLike[str],
     *,
     class_names: list[str] | None = None,
@@ -385,12 +323,12 @@ def save(
     names = tensor_names(model)
     arrays: dict[str, np.ndarray] = {}
     described: dict[str, tuple[str, list[int], bytes]] = {}
-    for name, parameter in model.named_parameters():
-        array = np.ascontiguousarray(parameter.data, dtype=parameter.data.dtype.newbyteorder("<"))
+    for name, tensor in model._state_tensors().items():
+        array = np.ascontiguousarray(tensor.data, dtype=tensor.data.dtype.newbyteorder("<"))
         if array.dtype.name not in _SAFETENSORS_DTYPES:
             raise ValueError(
                 f"save: {_describe(model, name)} has dtype {array.dtype}; humblenet saves "
-                "float16, float32 or float64 weights"
+                "float16, float32, float64, int32 or int64 tensors"
             )
         arrays[names[name]] = array
         described[names[name]] = (
@@ -405,15 +343,15 @@ def save(
 def _check_rebuilds(model: Sequential) -> None:
     """Refuse to save an architecture that ``from_config`` would not rebuild the same."""
     try:
-        rebuilt = from_config(model.get_config())
+        rebuilt = Sequential.from_config(model.get_config())
     except (TypeError, ValueError) as error:
         raise ValueError(f"save: the architecture cannot be written down: {error}") from None
-    own = {name: (p.shape, p.dtype) for name, p in model.named_parameters()}
-    again = {name: (p.shape, p.dtype) for name, p in rebuilt.named_parameters()}
+    own = {name: (p.shape, p.dtype) for name, p in model._state_tensors().items()}
+    again = {name: (p.shape, p.dtype) for name, p in rebuilt._state_tensors().items()}
     if own != again:
         raise ValueError(
             "save: the architecture rebuilt from get_config() has different weights "
-            f"({again} instead of {own}); only models of humblenet.nn layers can be saved"
+            f"({again} instead of {own}); only models of registered layers can be saved"
         )
 
 
@@ -587,12 +525,14 @@ def _read_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
     return metadata
 
 
-def _build(path: Path, architecture: dict[str, Any]) -> Sequential:
+def _build(path: Path, architecture: dict[str, Any], model_class: type[Sequential]) -> Sequential:
+    if architecture.get("class_name") != "Sequential":
+        raise _refuse(path, "its architecture is not a Sequential model", _DAMAGED)
     try:
-        model = from_config(architecture)
+        model = model_class.from_config(architecture)
     except (TypeError, ValueError, MemoryError) as error:
         raise _refuse(path, f"its architecture cannot be built: {error}", _DAMAGED) from None
-    if not isinstance(model, Sequential) or not model.built:
+    if not model.built:
         raise _refuse(path, "its architecture is not a built Sequential model", _DAMAGED)
     return model
 
@@ -600,7 +540,7 @@ def _build(path: Path, architecture: dict[str, Any]) -> Sequential:
 def _check_against_model(path: Path, header: dict[str, Any], model: Sequential) -> None:
     """Every tensor the architecture needs is in the file, with its shape and dtype."""
     names = tensor_names(model)
-    parameters = dict(model.named_parameters())
+    parameters = model._state_tensors()
     expected = {names[name]: name for name in parameters}
     in_file = [name for name in header if name != "__metadata__"]
     missing = [name for name in expected if name not in header]
@@ -632,6 +572,8 @@ def _check_against_model(path: Path, header: dict[str, Any], model: Sequential) 
 
 
 def _check_finite(path: Path, name: str, array: np.ndarray) -> None:
+    if array.dtype.kind != "f":
+        return
     bad = ~np.isfinite(array)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -644,7 +586,7 @@ def _check_finite(path: Path, name: str, array: np.ndarray) -> None:
         )
 
 
-def load(path: str | os.PathLike[str]) -> Sequential:
+def load(path: str | os.PathLike[str], model_class: type[Sequential] = Sequential) -> Sequential:
     """Load a model saved by :func:`save`: rebuild its architecture, check and copy the weights.
 
     Nothing in the file is run: the header is JSON, the weights are raw numbers, and the layers
@@ -653,9 +595,11 @@ def load(path: str | os.PathLike[str]) -> Sequential:
 
     Args:
         path: a ``.safetensors`` file written by :func:`save` (or ``model.save``).
+        model_class: the ``Sequential`` class to build (``humblenet.load`` asks for the
+            Keras-like :class:`humblenet.Sequential`, which can ``predict``).
 
     Returns:
-        The ``Sequential`` model, in evaluation mode, with an attribute ``metadata``: a dict with
+        The model, in evaluation mode, with an attribute ``metadata``: a dict with
         the keys of :data:`METADATA_KEYS` (``None`` for what was not saved).
 
     Raises:
@@ -669,7 +613,7 @@ def load(path: str | os.PathLike[str]) -> Sequential:
     data = path.read_bytes()
     header, start = _read_header(path, data)
     metadata = _read_metadata(path, header)
-    model = _build(path, metadata["architecture"])
+    model = _build(path, metadata["architecture"], model_class)
     _check_against_model(path, header, model)
     try:
         arrays = safetensors.numpy.load(data)
@@ -695,5 +639,5 @@ def load(path: str | os.PathLike[str]) -> Sequential:
         )
     model.load_state_dict({own: arrays[file_name] for own, file_name in names.items()})
     model.eval()
-    model.metadata = {key: metadata[key] for key in METADATA_KEYS}
+    model.metadata = {key: metadata[key] for key in METADATA_KEYS}  # type: ignore[attr-defined]
     return model

@@ -1,0 +1,183 @@
+"""Export a ``Sequential`` model to ONNX, to run it in ONNX Runtime or any other ONNX engine.
+
+Each layer writes its own operators (opset 17, readable by ONNX Runtime 1.13 and later) through
+its ``to_onnx(graph, x)`` method, so this module names no layer class: a ``Dense`` writes a
+``Gemm`` with ``transB=1`` (the weight keeps PyTorch's layout) and then its activation, an
+activation layer its operator (GELU written out, since opset 17 has no ``Gelu``), ``Flatten`` a
+``Flatten``, ``Dropout`` an ``Identity``. A layer from outside humblenet exports once it defines
+``to_onnx``; one that does not is refused with its name.
+
+The graph has one input named ``"input"`` of shape ``(batch, *input_shape)`` with a dynamic
+batch dimension, and one output named ``"output"``. The weights are named as in the model's
+safetensors file (PyTorch's numbering, see :mod:`humblenet.io.safetensors`). The graph computes in
+the weights' dtype; note that ONNX Runtime has no float64 ``Erf``, so a float64 model with GELU
+exports to a valid file that ONNX Runtime will not run (float32, the default, runs everywhere).
+
+>>> import tempfile, pathlib
+>>> from humblenet.nn import Dense, Sequential
+>>> model = Sequential([Dense(3, activation="gelu", input_shape=(2,), seed=0), Dense(2)])
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "model.onnx"
+>>> export_onnx(model, path)
+>>> import onnx
+>>> [node.op_type for node in onnx.load(str(path)).graph.node]
+['Gemm', 'Div', 'Erf', 'Add', 'Mul', 'Mul', 'Gemm']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+
+from humblenet import __version__
+from humblenet.io.atomic import write_atomically
+from humblenet.io.safetensors import _check_flat, tensor_names
+from humblenet.nn.containers import Sequential, output_shape
+from humblenet.nn.module import Module
+
+__all__ = ["IR_VERSION", "OPSET", "export_onnx"]
+
+OPSET = 17
+"""The ONNX operator set the graph uses."""
+
+IR_VERSION = 8
+"""The ONNX file format version written: the one that goes with opset 17, for older readers."""
+
+_INSTALL_HINT = 'install the optional extra with: pip install "humblenet[onnx]"'
+
+
+def _import_onnx() -> Any:
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError(f"exporting to ONNX needs the onnx package; {_INSTALL_HINT}") from None
+    return onnx
+
+
+class _Graph:
+    """The nodes and weights of the graph being written, and fresh names for its values.
+
+    A layer's ``to_onnx(graph, x)`` calls :meth:`node` for each operator, :meth:`parameter` for
+    each of its weights and :meth:`constant` for each number; the graph names everything after
+    the layer's position, and its weights as in the model's safetensors file.
+    """
+
+    def __init__(self, onnx: Any, dtype: np.dtype, names: dict[str, str]) -> None:
+        self.onnx = onnx
+        self.dtype = dtype
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+        self._names = names
+        self._constants: dict[float, str] = {}
+        self._count = 0
+        self._layer: Module | None = None
+        self._prefix = ""
+
+    def enter(self, index: int, layer: Module) -> None:
+        """The layer whose operators come next, at position ``index`` in the model."""
+        self._layer, self._prefix = layer, str(index)
+
+    def node(self, op_type: str, inputs: list[str], **attributes: Any) -> str:
+        """Append one operator; return the name of its output."""
+        self._count += 1
+        prefix = self._prefix
+        output = f"{prefix}.{op_type.lower()}_{self._count}"
+        self.nodes.append(
+            self.onnx.helper.make_node(
+                op_type, inputs, [output], name=f"{prefix}.{op_type}_{self._count}", **attributes
+            )
+        )
+        return output
+
+    def parameter(self, attribute: str) -> str:
+        """The current layer's parameter or buffer ``attribute`` as a weight of the graph."""
+        name = self._names[f"{self._prefix}.{attribute}"]
+        array = getattr(self._layer, attribute).data
+        self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
+        return name
+
+    def constant(self, value: float) -> str:
+        """A scalar in the model's dtype, shared by every node that uses the same number."""
+        if value not in self._constants:
+            name = f"constant_{len(self._constants)}"
+            self.initializers.append(
+                self.onnx.numpy_helper.from_array(np.array(value, dtype=self.dtype), name)
+            )
+            self._constants[value] = name
+        return self._constants[value]
+
+
+def _element_type(onnx: Any, dtype: np.dtype) -> int:
+    types = {
+        "float16": onnx.TensorProto.FLOAT16,
+        "float32": onnx.TensorProto.FLOAT,
+        "float64": onnx.TensorProto.DOUBLE,
+    }
+    if dtype.name not in types:
+        raise ValueError(f"export_onnx: weights of dtype {dtype} cannot be exported")
+    return int(types[dtype.name])
+
+
+def export_onnx(
+    model: Sequential, path: str | os.PathLike[str], *, metadata: dict[str, Any] | None = None
+) -> None:
+    """Write ``model`` as an ONNX file (opset 17), checked by ``onnx.checker``, atomically.
+
+    Args:
+        model: a built ``Sequential`` whose layers all define ``to_onnx``.
+        path: the file to write (``.onnx`` by convention); replaced if it exists.
+        metadata: text keys to JSON data, written as the ONNX model's ``metadata_props`` (e.g.
+            ``class_names``); by default a loaded model's ``metadata``, if it has one.
+
+    Raises:
+        ImportError: onnx is not installed.
+        ValueError: the model is not built, or has a layer with no ONNX translation (named).
+    """
+    onnx = _import_onnx()
+    model = _check_flat(model, "export_onnx")
+    parameters = model.parameters()
+    dtype = parameters[0].dtype if parameters else np.dtype(np.float32)
+    element_type = _element_type(onnx, dtype)
+    graph = _Graph(onnx, dtype, tensor_names(model))
+    x = "input"
+    for index, layer in enumerate(model.layers):
+        graph.enter(index, layer)
+        try:
+            x = layer.to_onnx(graph, x)
+        except NotImplementedError:
+            raise ValueError(
+                f"export_onnx: layer {index} ({type(layer).__name__}) has no ONNX translation; "
+                "define to_onnx(graph, x) on its class (see humblenet.io.onnx)"
+            ) from None
+    if graph.nodes:
+        graph.nodes[-1].output[0] = "output"
+    else:
+        graph.nodes.append(onnx.helper.make_node("Identity", ["input"], ["output"]))
+
+    assert model.input_shape is not None
+    shape = output_shape(model, model.input_shape)
+    helper = onnx.helper
+    onnx_graph = helper.make_graph(
+        graph.nodes,
+        model.name,
+        [helper.make_tensor_value_info("input", element_type, ["batch", *model.input_shape])],
+        [helper.make_tensor_value_info("output", element_type, ["batch", *shape])],
+        graph.initializers,
+    )
+    proto = helper.make_model(
+        onnx_graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="humblenet",
+        producer_version=__version__,
+        ir_version=IR_VERSION,
+    )
+    if metadata is None:
+        metadata = getattr(model, "metadata", None)
+    for key, value in (metadata or {}).items():
+        if value is not None:
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = str(key), json.dumps(value, ensure_ascii=False)
+    onnx.checker.check_model(proto, full_check=True)
+    write_atomically(path, proto.SerializeToString())

@@ -1,0 +1,12 @@
+"""Training, Keras' way: :class:`Model` (``compile`` / ``fit`` / ``evaluate`` / ``predict`` /
+``summary`` / ``save`` for any module), :class:`Sequential` (the Keras-like model of a layer
+list), callbacks, and :func:`load` for a saved model.
+
+One file per idea: ``model`` (the model classes and the loop), ``callbacks``, ``checks`` (what
+``fit`` refuses before touching a weight), ``metrics``, ``summary``.
+"""
+
+from humblenet.training.callbacks import Callback, EarlyStopping, History, NanGuard
+from humblenet.training.model import Model, Sequential, load
+
+__all__ = ["Callback", "EarlyStopping", "History", "Model", "NanGuard", "Sequential", "load"]

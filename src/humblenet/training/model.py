@@ -1,0 +1,436 @@
+"""``Model``: Keras' ``compile`` / ``fit`` / ``evaluate`` / ``predict`` / ``summary`` / ``save``
+for any module, and ``Sequential``, the Keras-like model made of a layer list.
+
+``fit`` runs the loop a PyTorch user writes by hand::
+
+    for x_batch, y_batch in loader:              # 1. a shuffled mini-batch
+        loss = loss_fn(model(x_batch), y_batch)  # 2. forward: the model's own forward()
+        loss.backward()                          # 3. gradients
+        optimizer.step()                         # 4. update, in place
+        optimizer.zero_grad()
+
+plus what Keras adds around it: input checks before any weight is touched, running loss and
+metrics, validation, callbacks (early stopping, and a guard against non-finite losses that is on
+by default), and a progress bar. A model that ends in softmax (or sigmoid) trained with a
+cross-entropy on probabilities gets the fused, stable cross-entropy on the scores before the
+activation: the probabilities carry those scores to the loss (see :mod:`humblenet.nn.losses`).
+
+>>> import numpy as np
+>>> from humblenet.nn import Dense
+>>> model = Sequential([Dense(8, activation="relu", input_shape=(2,), seed=0),
+...                     Dense(2, activation="softmax", seed=1)])
+>>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+>>> x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+>>> history = model.fit(x, np.array([0, 1, 1, 0]), epochs=2, verbose=0, seed=0)
+>>> sorted(history.history)
+['accuracy', 'loss']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from humblenet import optim
+from humblenet.data import DataLoader
+from humblenet.io import safetensors as model_file
+from humblenet.nn import losses as losses_module
+from humblenet.nn.containers import Sequential as _Layers
+from humblenet.nn.containers import seed_layer
+from humblenet.nn.module import Module
+from humblenet.nn.registry import register
+from humblenet.tensor import Tensor, no_grad
+from humblenet.training.callbacks import Callback, History, NanGuard
+from humblenet.training.checks import check_x, check_y
+from humblenet.training.metrics import METRICS, Meter
+from humblenet.training.summary import summary_text
+from humblenet.validation import fraction, positive, whole
+
+__all__ = ["Model", "Sequential", "load"]
+
+
+class _UserLoss(losses_module.Loss):
+    """A function ``loss(y_true, y_pred)`` in Keras' order, used as a loss object."""
+
+    targets = "any"
+
+    def __init__(self, function: Callable[[Tensor, Tensor], Tensor]) -> None:
+        self.function = function
+        self.name = getattr(function, "__name__", "loss")
+
+    def __call__(self, prediction: Tensor, target: Any) -> Tensor:
+        value = self.function(target if isinstance(target, Tensor) else Tensor(target), prediction)
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"the loss function {self.name!r} returned {type(value).__name__}; it must "
+                "return a humblenet Tensor computed from y_pred (so gradients can flow)"
+            )
+        return value if value.size == 1 else value.mean()  # per-sample values: their mean
+
+
+def _loss_object(loss: Any) -> losses_module.Loss:
+    """A loss object from a name, a Loss, or a function ``loss(y_true, y_pred)``."""
+    if loss is None:
+        raise ValueError("compile: give a loss, e.g. loss='sparse_categorical_crossentropy'")
+    if isinstance(loss, str | losses_module.Loss):
+        return losses_module.get(loss)
+    if callable(loss):
+        return _UserLoss(loss)
+    raise TypeError(
+        f"compile: loss must be a name, a humblenet.nn.Loss or a function (y_true, y_pred), "
+        f"got {type(loss).__name__}"
+    )
+
+
+def _progress(total: int, epoch: int, epochs: int, verbose: int) -> Any:
+    """A tqdm bar when verbose and writing to a terminal (and tqdm is installed), else None."""
+    if verbose != 1 or not sys.stdout.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch", leave=True)
+
+
+def _format_logs(logs: dict[str, float]) -> str:
+    return " - ".join(f"{key}: {value:.4f}" for key, value in logs.items())
+
+
+@contextlib.contextmanager
+def _mode(model: Module, training: bool) -> Any:
+    """Run a block in training or evaluation mode, then put the user's mode back."""
+    previous = model.training
+    model.train(training)
+    try:
+        yield
+    finally:
+        model.train(previous)
+
+
+class Model(Module):
+    """Keras' training methods for any module: subclass it and define ``forward`` (Keras'
+    subclassing API), or use :class:`Sequential`.
+
+    Attributes set by :meth:`compile` and :meth:`fit`: ``loss`` (a loss object), ``optimizer``,
+    ``metrics_names``, ``stop_training`` (a callback sets it to stop), ``stop_reason``.
+    """
+
+    compiled = False
+    loss: Any = None
+    optimizer: Any = None
+    metrics_names: list[str] = []
+    stop_training = False
+    stop_reason: str | None = None
+    metadata: dict[str, Any] = {}
+    _optimizer_spec: Any = None
+    _learning_rate: float | None = None
+
+    # -- compile -------------------------------------------------------------------------------
+
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        metrics: Sequence[str] | None = None,
+        learning_rate: float | None = None,
+    ) -> None:
+        """Choose how the model learns (Keras' ``compile``).
+
+        Args:
+            optimizer: a name (``"sgd"``, ``"rmsprop"``, ``"adagrad"``, ``"adam"``, ``"adamw"``)
+                or an optimizer from :mod:`humblenet.optim` built on ``model.parameters()``.
+            loss: a name (``"mse"``, ``"mae"``, ``"sparse_categorical_crossentropy"``,
+                ``"categorical_crossentropy"``, ``"binary_crossentropy"``), a loss object
+                (called ``loss(prediction, target)``), or a function ``loss(y_true, y_pred)``
+                in Keras' order returning a Tensor (per-sample values are averaged).
+            metrics: ``["accuracy"]`` or nothing (``"mae"`` and ``"mse"`` also work).
+            learning_rate: the learning rate for an optimizer given by name (its default if
+                None).
+        """
+        if isinstance(optimizer, str):
+            optim.get(optimizer)  # refuses an unknown name, listing the known ones
+        if learning_rate is not None:
+            positive("compile", "learning_rate", learning_rate)
+        loss_fn = _loss_object(loss)
+        for metric in metrics or []:
+            if metric not in METRICS:
+                raise ValueError(f"unknown metric {metric!r}; known metrics: {', '.join(METRICS)}")
+        self.loss = loss_fn
+        self.metrics_names = ["accuracy" if m == "acc" else m for m in (metrics or [])]
+        self._optimizer_spec = optimizer
+        self._learning_rate = learning_rate
+        self.optimizer = None
+        self.compiled = True
+        if getattr(self, "built", True) or not isinstance(optimizer, str):
+            self._make_optimizer()
+
+    def _make_optimizer(self) -> None:
+        spec, rate = self._optimizer_spec, self._learning_rate
+        if not isinstance(spec, str):
+            if rate is not None:
+                spec.learning_rate = rate
+            self.optimizer = spec
+            return
+        cls = optim.get(spec)
+        self.optimizer = cls(self.parameters()) if rate is None else cls(self.parameters(), rate)
+
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise RuntimeError(
+                f"{what}: the model is not compiled; call model.compile(optimizer=..., loss=...) "
+                "first"
+            )
+
+    def _require_built(self, what: str) -> None:
+        if not getattr(self, "built", True):
+            raise RuntimeError(
+                f"{what}: the model has not been built or trained yet; call fit first"
+            )
+
+    # -- fit -----------------------------------------------------------------------------------
+
+    def fit(
+        self,
+        x: Any,
+        y: Any = None,
+        batch_size: int = 32,
+        epochs: int = 1,
+        verbose: int | str = "auto",
+        callbacks: Iterable[Callback] | None = None,
+        validation_split: float = 0.0,
+        validation_data: tuple[Any, Any] | None = None,
+        shuffle: bool = True,
+        seed: int | None = None,
+        nan_guard: bool = True,
+    ) -> History:
+        """Train on ``(x, y)`` for ``epochs`` passes (Keras' ``fit``).
+
+        Args:
+            x: inputs, ``(samples, ...)``, matching the model's input shape.
+            y: targets: integer labels for sparse cross-entropy, one-hot rows for categorical,
+                values for regression.
+            batch_size: samples per update.
+            epochs: passes over the data (0 checks the data and returns).
+            verbose: 0 silent, 1 a progress bar in a terminal (one line per epoch otherwise),
+                2 one line per epoch; ``"auto"`` is 1.
+            callbacks: e.g. ``[EarlyStopping(patience=3)]``.
+            validation_split: the fraction of the data, taken from the end before shuffling
+                (as Keras), held out to validate on.
+            validation_data: ``(x_val, y_val)`` to validate on instead.
+            shuffle: reshuffle the training samples every epoch.
+            seed: seeds the shuffling, and the initial weights of unseeded layers when the model
+                is not built yet. A model built at construction (``input_shape=`` on its first
+                layer) has its weights already: seed it with ``Sequential(..., seed=...)`` or
+                each layer's ``seed=``.
+            nan_guard: stop at the first non-finite loss and restore the weights from the start
+                of that epoch; while it is on, NumPy's overflow warnings are silenced (the
+                guard's message in ``History.stop_reason``, printed when verbose, says what
+                happened).
+
+        Returns:
+            a :class:`History` whose ``history`` has ``loss`` (and ``accuracy``, ``val_loss``,
+            ``val_accuracy`` as they apply) per epoch. The model's mode (``train()``/``eval()``)
+            is the same afterwards as before.
+        """
+        self._require_compiled("fit")
+        batch_size = whole("fit", "batch_size", batch_size, minimum=1)
+        epochs = whole("fit", "epochs", epochs)
+        fraction("fit", "validation_split", validation_split)
+        verbose_level = 1 if verbose == "auto" else int(verbose)
+
+        # 1. Check everything before any weight is created or changed: a refused call leaves the
+        #    model as it was (an unbuilt model stays unbuilt).
+        x_array = check_x(self, x, "fit")
+        input_shape = x_array.shape[1:]
+        y_array = check_y(self, self.loss, y, x_array, "fit")
+        x_val: np.ndarray | None = None
+        y_val: np.ndarray | None = None
+        if validation_data is not None:
+            if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+                raise ValueError("fit: validation_data must be a pair (x_val, y_val)")
+            x_val = check_x(self, validation_data[0], "fit (validation_data)", input_shape)
+            y_val = check_y(self, self.loss, validation_data[1], x_val, "fit (validation_data)")
+        elif validation_split > 0:
+            split = int(len(x_array) * (1 - validation_split))
+            if split == 0 or split == len(x_array):
+                raise ValueError(
+                    f"fit: validation_split={validation_split} leaves no samples on one side "
+                    f"({len(x_array)} samples in all)"
+                )
+            x_array, x_val = x_array[:split], x_array[split:]
+            y_array, y_val = y_array[:split], y_array[split:]
+        if not getattr(self, "built", True):
+            if seed is not None:
+                for position, layer in enumerate(self.children()):
+                    seed_layer(layer, seed, position)
+            self.build(input_shape)  # type: ignore[attr-defined]
+        if self.optimizer is None:
+            self._make_optimizer()
+
+        # 2. The loop.
+        history = History()
+        guard = NanGuard() if nan_guard else None
+        all_callbacks: list[Callback] = [history, *(callbacks or []), *([guard] if guard else [])]
+        for callback in all_callbacks:
+            callback.set_model(self)
+        self.stop_training = False
+        self.stop_reason = None
+        loader = DataLoader(
+            x_array, y_array, batch_size=batch_size, shuffle=shuffle, seed=seed, reuse_buffers=True
+        )
+        logs: dict[str, float] = {}
+        for callback in all_callbacks:
+            callback.on_train_begin(logs)
+        # 3. With the guard on, a diverging run is expected to overflow: the guard stops it and
+        #    says what to lower, so NumPy's overflow warnings would only repeat it (or, under
+        #    warnings-as-errors, stop training before the guard could restore the weights).
+        errors = (
+            np.errstate(over="ignore", invalid="ignore", divide="ignore")
+            if guard is not None
+            else contextlib.nullcontext()
+        )
+        with errors, _mode(self, True):
+            for epoch in range(epochs):
+                for callback in all_callbacks:
+                    callback.on_epoch_begin(epoch)
+                meter = self._meter()
+                bar = _progress(len(loader), epoch, epochs, verbose_level)
+                self._train_epoch(loader, meter, bar, guard, epoch)
+                if guard is not None and guard.triggered:
+                    if bar is not None:
+                        bar.close()
+                    break
+                logs = meter.logs()
+                if x_val is not None and y_val is not None:
+                    logs.update(self._evaluate_arrays(x_val, y_val, max(batch_size, 256), "val_"))
+                if bar is not None:
+                    bar.set_postfix(logs, refresh=True)
+                    bar.close()
+                elif verbose_level >= 1:
+                    print(f"Epoch {epoch + 1}/{epochs} - {_format_logs(logs)}", flush=True)
+                for callback in all_callbacks:
+                    callback.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+        for callback in all_callbacks:
+            callback.on_train_end(logs)
+        history.stop_reason = self.stop_reason
+        if self.stop_reason and verbose_level >= 1:
+            print(f"Stopped: {self.stop_reason}", flush=True)
+        return history
+
+    def _train_epoch(
+        self, loader: DataLoader, meter: Meter, bar: Any, guard: NanGuard | None, epoch: int
+    ) -> None:
+        """One pass over the training batches: forward, loss, backward, update."""
+        optimizer = self.optimizer
+        for batch, (x_batch, y_batch) in enumerate(loader):
+            scores = self(Tensor(x_batch))
+            loss = self.loss(scores, y_batch)
+            loss_value = float(loss.data)
+            if guard is not None and guard.check(loss_value, epoch, batch):
+                return
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            meter.add(loss_value, scores.data, y_batch)
+            if bar is not None:
+                bar.update(1)
+                if batch % 10 == 0:
+                    bar.set_postfix(meter.logs(), refresh=False)
+
+    def _meter(self) -> Meter:
+        return Meter(
+            self.metrics_names,
+            getattr(self.loss, "targets", "any"),
+            bool(getattr(self.loss, "from_logits", False)),
+        )
+
+    # -- evaluate and predict ------------------------------------------------------------------
+
+    def _evaluate_arrays(
+        self, x: np.ndarray, y: np.ndarray, batch_size: int, prefix: str = ""
+    ) -> dict[str, float]:
+        meter = self._meter()
+        with no_grad(), _mode(self, False):
+            for start in range(0, len(x), batch_size):
+                xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+                scores = self(Tensor(xb))
+                meter.add(float(self.loss(scores, yb).data), scores.data, yb)
+        return meter.logs(prefix)
+
+    def evaluate(
+        self,
+        x: Any,
+        y: Any,
+        batch_size: int = 256,
+        verbose: int = 0,
+        return_dict: bool = False,
+    ) -> Any:
+        """Loss and metrics on ``(x, y)``, computed in evaluation mode (Keras' ``evaluate``).
+
+        Returns:
+            the loss alone when no metric was compiled, else ``[loss, metric, ...]``, or a dict
+            with ``return_dict=True``.
+        """
+        self._require_compiled("evaluate")
+        batch_size = whole("evaluate", "batch_size", batch_size, minimum=1)
+        self._require_built("evaluate")
+        x_array = check_x(self, x, "evaluate")
+        y_array = check_y(self, self.loss, y, x_array, "evaluate")
+        logs = self._evaluate_arrays(x_array, y_array, batch_size)
+        if verbose:
+            print(_format_logs(logs))
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x: Any, batch_size: int = 1024, verbose: int = 0) -> np.ndarray:
+        """The model's outputs for ``x`` (probabilities when it ends in softmax), as a NumPy
+        array, computed in evaluation mode."""
+        batch_size = whole("predict", "batch_size", batch_size, minimum=1)
+        self._require_built("predict")
+        x_array = check_x(self, x, "predict")
+        outputs = []
+        with no_grad(), _mode(self, False):
+            for start in range(0, len(x_array), batch_size):
+                outputs.append(self(Tensor(x_array[start : start + batch_size])).data)
+        return np.concatenate(outputs) if len(outputs) > 1 else outputs[0]
+
+    # -- description and files -----------------------------------------------------------------
+
+    def summary(self, print_fn: Any = print) -> str:
+        """A table of the layers, their output shapes and parameter counts (as Keras')."""
+        text = summary_text(self)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+    def save(self, path: str | os.PathLike[str], **metadata: Any) -> None:
+        """Write the model to a safetensors file (see :func:`humblenet.io.safetensors.save`)."""
+        model_file.save(self, path, **metadata)
+
+
+@register(writes_as="Sequential")
+class Sequential(Model, _Layers):
+    """A Keras-like model: layers applied one after the other, with ``compile`` / ``fit`` /
+    ``evaluate`` / ``predict`` / ``summary`` / ``save``.
+
+    It is :class:`humblenet.nn.Sequential` (``Sequential(a, b, c)`` or ``Sequential([a, b, c])``,
+    ``name=``, ``seed=``) plus :class:`Model`'s methods.
+    """
+
+
+def load(path: str | os.PathLike[str]) -> Sequential:
+    """Load a model saved with ``model.save(path)``, ready to ``predict`` (or to ``compile`` and
+    train on); see :func:`humblenet.io.safetensors.load` for what is checked."""
+    model = model_file.load(path, model_class=Sequential)
+    assert isinstance(model, Sequential)
+    return model
