@@ -125,13 +125,15 @@ def test_inputs_only_yield_arrays():
 
 @pytest.mark.parametrize("batch_size", [0, -3])
 def test_batch_size_below_one(batch_size):
-    with pytest.raises(ValueError, match=f"batch_size must be >= 1, got {batch_size}"):
+    with pytest.raises(
+        ValueError, match=f"DataLoader: batch_size must be .* >= 1, got {batch_size}"
+    ):
         DataLoader(np.arange(4), batch_size=batch_size)
 
 
 @pytest.mark.parametrize("batch_size", [2.5, "4", True, None])
 def test_batch_size_not_an_integer(batch_size):
-    with pytest.raises(TypeError, match="batch_size must be an integer"):
+    with pytest.raises(TypeError, match="DataLoader: batch_size must be a whole number"):
         DataLoader(np.arange(4), batch_size=batch_size)
 
 

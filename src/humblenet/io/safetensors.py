@@ -324,7 +324,8 @@ def save(
     arrays: dict[str, np.ndarray] = {}
     described: dict[str, tuple[str, list[int], bytes]] = {}
     for name, tensor in model._state_tensors().items():
-        array = np.ascontiguousarray(tensor.data, dtype=tensor.data.dtype.newbyteorder("<"))
+        # (not np.ascontiguousarray, which would make a 0-d buffer 1-d)
+        array = np.asarray(tensor.data, dtype=tensor.data.dtype.newbyteorder("<")).copy(order="C")
         if array.dtype.name not in _SAFETENSORS_DTYPES:
             raise ValueError(
                 f"save: {_describe(model, name)} has dtype {array.dtype}; humblenet saves "

@@ -177,7 +177,7 @@ class Model(Module):
                 spec.learning_rate = rate
             self.optimizer = spec
             return
-        cls = optim.get(spec)
+        cls: Any = optim.get(spec)
         self.optimizer = cls(self.parameters()) if rate is None else cls(self.parameters(), rate)
 
     def _require_compiled(self, what: str) -> None:
