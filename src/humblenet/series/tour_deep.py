@@ -24,7 +24,7 @@ from __future__ import annotations
 from humblenet import nn
 from humblenet.data import load_digits
 from humblenet.series._tour_text import wrap as _wrap
-from humblenet.training import History
+from humblenet.training import History, Sequential
 
 __all__ = [
     "PART9_TITLE",
@@ -81,7 +81,7 @@ def part9_train(epochs: int = PART9_EPOCHS, seed: int = _SEED) -> tuple[History,
         for index, units in enumerate(PART9_HIDDEN)
     ]
     layers.append(nn.Dense(10, activation="softmax", seed=seed + len(PART9_HIDDEN)))
-    model = nn.Sequential(layers)
+    model = Sequential(layers)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(x_train, y_train, batch_size=15, epochs=epochs, seed=seed, verbose=0)
     _, accuracy = model.evaluate(x_test, y_test)
@@ -148,7 +148,7 @@ class Part10Run:
         return losses[index], index + 1
 
 
-def _part10_network(kind: str, seed: int) -> nn.Sequential:
+def _part10_network(kind: str, seed: int) -> Sequential:
     """The network called ``kind``; layer i is seeded with ``seed + i``."""
     seeds = iter(range(seed, seed + 16))
 
@@ -167,7 +167,7 @@ def _part10_network(kind: str, seed: int) -> nn.Sequential:
     else:
         layers += [dense(units) for units in PART10_HIDDEN]
     layers.append(nn.Dense(10, seed=next(seeds)))  # logits
-    return nn.Sequential(layers)
+    return Sequential(layers)
 
 
 def part10_runs(
