@@ -54,7 +54,8 @@ class Sequential(Module):
     the first layer's ``input_shape=``, from :meth:`build`, or from the first batch.
 
     Args:
-        layers: the layers, in order (more can be added with :meth:`add`).
+        modules: the layers, in order, as arguments or as one list (more can be added with
+            :meth:`add`); ``layers=[...]`` (Keras' keyword) works too.
         name: an optional name shown by ``summary()``.
         seed: gives every layer that has no seed of its own one derived from this seed and
             its position, so the whole model's initial weights (and dropout masks) repeat.
@@ -62,17 +63,22 @@ class Sequential(Module):
 
     def __init__(
         self,
-        *layers: Any,
+        *modules: Any,
+        layers: Iterable[Module] | None = None,
         name: str | None = None,
         seed: int | None = None,
     ) -> None:
-        modules = _module_arguments(type(self).__name__, layers)
+        if layers is not None:  # Keras' keyword
+            if modules:
+                raise TypeError(f"{type(self).__name__}: give the layers once, not also layers=")
+            modules = (layers,)
+        given = _module_arguments(type(self).__name__, modules)
         self.layers: list[Module] = []
         self.name = name or "sequential"
         self.seed = seed
         self.built = False
         self.input_shape: tuple[int, ...] | None = None
-        for layer in modules:
+        for layer in given:
             self.add(layer)
 
     def add(self, layer: Module) -> None:
