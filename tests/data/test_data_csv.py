@@ -1,4 +1,4 @@
-"""Tests of humblenet.data.read_csv, Standardizer and train_validation_split."""
+"""Tests of humblenet.data.read_csv, read_csv_features, Standardizer and train_validation_split."""
 
 import json
 
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from humblenet.data import Standardizer, read_csv, train_validation_split
+from humblenet.data.csv import read_csv_features
 
 
 def write(tmp_path, text, name="table.csv"):
@@ -150,6 +151,66 @@ def test_bad_task(tmp_path):
         ValueError, match="task must be None, 'classify' or 'regress', got 'cluster'"
     ):
         read_csv(write(tmp_path, "a,y\n1,2\n"), task="cluster")
+
+
+def test_a_file_that_is_not_utf8_text_is_named(tmp_path):
+    path = tmp_path / "picture.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    with pytest.raises(ValueError, match=r"picture.csv: not UTF-8 text \(it holds the byte 0x89\)"):
+        read_csv(path)
+
+
+def test_a_field_over_the_csv_limit_names_its_line(tmp_path):
+    path = write(tmp_path, 'a,y\n1,2\n"' + "x" * 200_000 + '",3\n')
+    with pytest.raises(ValueError, match=r"table.csv: line 3: field larger than field limit"):
+        read_csv(path)
+
+
+def test_a_file_that_cannot_be_opened_is_an_os_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        read_csv(tmp_path / "absent.csv")
+    with pytest.raises(IsADirectoryError):
+        read_csv(tmp_path)
+
+
+# -- read_csv_features: samples without a target -------------------------------------------
+
+
+def test_features_by_name_in_the_order_asked_other_columns_ignored(tmp_path):
+    path = write(tmp_path, "note,b,a\nfirst,2,1\nsecond,4,3\n")
+    x = read_csv_features(path, ["a", "b"])
+    assert x.dtype == np.float32
+    assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_features_without_names_take_every_column(tmp_path):
+    x = read_csv_features(write(tmp_path, "p0,p1,p2\n0,0.5,1\n\n1,1,0\n"))
+    assert x.shape == (2, 3)
+    assert x.tolist() == [[0.0, 0.5, 1.0], [1.0, 1.0, 0.0]]
+
+
+def test_features_missing_columns_are_listed_with_the_files(tmp_path):
+    path = write(tmp_path, "minutes,speed\n30,3\n")
+    with pytest.raises(
+        ValueError,
+        match=r"table.csv: no column\(s\) a, c; the columns needed are a, speed, c, "
+        r"the file has minutes, speed",
+    ):
+        read_csv_features(path, ["a", "speed", "c"])
+
+
+def test_features_errors_name_line_column_value(tmp_path):
+    path = write(tmp_path, "note,a\nx,1\ny,tall\n")
+    with pytest.raises(ValueError, match=r"line 3, column 'a': 'tall' is not a number"):
+        read_csv_features(path, ["a"])
+    with pytest.raises(
+        ValueError, match=r"line 2, column 'note': 'x' is not a number; every column is read"
+    ):
+        read_csv_features(path)
+    with pytest.raises(ValueError, match=r"line 3: expected 2 values .* got 1"):
+        read_csv_features(write(tmp_path, "a,b\n1,2\n3\n"), ["a"])
+    with pytest.raises(ValueError, match="the file has a header row but no data rows"):
+        read_csv_features(write(tmp_path, "a,b\n"))
 
 
 def test_standardizer_against_hand_computed_statistics():

@@ -1,9 +1,11 @@
-"""Tables from CSV files: ``read_csv``, ``Standardizer`` and ``train_validation_split``.
+"""Tables from CSV files: ``read_csv``, ``read_csv_features``, ``Standardizer`` and
+``train_validation_split``.
 
 ``read_csv`` turns a CSV file with a header row into float32 features and a target: class
-indices (int64) for classification, float32 values for regression. Every problem in the file
-raises a ``ValueError`` that names the line (as an editor counts them: the header is line 1),
-the column and the value found.
+indices (int64) for classification, float32 values for regression. ``read_csv_features`` reads
+feature columns alone (new samples to predict, with no target). Every problem in the file
+raises a ``ValueError`` that names the file, the line (as an editor counts them: the header is
+line 1), the column and the value found.
 
 (This module is ``humblenet.data.csv``; inside it ``import csv`` is the standard library's,
 since imports are absolute.)
@@ -24,6 +26,7 @@ import numpy as np
 __all__ = [
     "TabularDataset",
     "read_csv",
+    "read_csv_features",
     "Standardizer",
     "train_validation_split",
     "MAX_CLASSES_GUESSED",
@@ -69,7 +72,9 @@ class TabularDataset:
         return len(self.x)
 
 
-def _number(text: str, line: int, column: str, name: str) -> float:
+def _number(
+    text: str, line: int, column: str, name: str, advice: str = "features must be numeric"
+) -> float:
     stripped = text.strip()
     if not stripped:
         raise ValueError(
@@ -80,8 +85,7 @@ def _number(text: str, line: int, column: str, name: str) -> float:
         value = float(stripped)
     except ValueError:
         raise ValueError(
-            f"{name}: line {line}, column {column!r}: {text!r} is not a number; features "
-            "must be numeric"
+            f"{name}: line {line}, column {column!r}: {text!r} is not a number; {advice}"
         ) from None
     if not math.isfinite(value):
         raise ValueError(
@@ -98,13 +102,22 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         reader = csv.reader(file)
         header: list[str] | None = None
         rows: list[tuple[int, list[str]]] = []
-        for cells in reader:
-            if not cells or all(not cell.strip() for cell in cells):
-                continue  # blank lines, often one at the end, are not rows
-            if header is None:
-                header = [cell.strip() for cell in cells]
-            else:
-                rows.append((reader.line_num, cells))
+        try:
+            for cells in reader:
+                if not cells or all(not cell.strip() for cell in cells):
+                    continue  # blank lines, often one at the end, are not rows
+                if header is None:
+                    header = [cell.strip() for cell in cells]
+                else:
+                    rows.append((reader.line_num, cells))
+        except UnicodeDecodeError as error:
+            byte = error.object[error.start]
+            raise ValueError(
+                f"{name}: not UTF-8 text (it holds the byte {byte:#04x}): is it a CSV file? "
+                "Save it as CSV with UTF-8 encoding"
+            ) from None
+        except csv.Error as error:  # e.g. a field longer than csv.field_size_limit()
+            raise ValueError(f"{name}: line {reader.line_num}: {error}") from None
     if header is None:
         raise ValueError(f"{name}: the file is empty; expected a header row and data rows")
     if not rows:
@@ -122,6 +135,23 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
                 f"got {len(cells)}"
             )
     return header, rows
+
+
+def _features(
+    rows: list[tuple[int, list[str]]],
+    indices: list[int],
+    header: list[str],
+    name: str,
+    advice: str = "features must be numeric",
+) -> np.ndarray:
+    """The columns ``indices`` of every row as float32, shape ``(rows, len(indices))``."""
+    return np.array(
+        [
+            [_number(cells[i], line, header[i], name, advice) for i in indices]
+            for line, cells in rows
+        ],
+        dtype=np.float32,
+    )
 
 
 def _guess_task(values: list[float]) -> Task:
@@ -155,7 +185,10 @@ def read_csv(
     Raises:
         ValueError: an empty file, a header without data, a row with the wrong number of
             values, a missing or non-numeric feature value, a text target with
-            ``task="regress"``, or an unknown column (the message lists the columns).
+            ``task="regress"``, an unknown column (the message lists the columns), or a file
+            that is not UTF-8 text.
+        OSError: the file cannot be opened (``FileNotFoundError``, ``IsADirectoryError``,
+            ``PermissionError``).
 
     Example:
         >>> import tempfile, pathlib
@@ -188,13 +221,7 @@ def read_csv(
     if not feature_indices:
         raise ValueError(f"{name}: the file has only the target column {target!r}, no features")
 
-    x = np.array(
-        [
-            [_number(cells[i], line, header[i], name) for i in feature_indices]
-            for line, cells in rows
-        ],
-        dtype=np.float32,
-    )
+    x = _features(rows, feature_indices, header, name)
     y, class_names, task = _target(rows, target_index, target, task, name)
     return TabularDataset(
         x=x,
@@ -205,6 +232,52 @@ def read_csv(
         task=task,
         path=path,
     )
+
+
+def read_csv_features(
+    path: str | os.PathLike[str], columns: Sequence[str] | None = None
+) -> np.ndarray:
+    """Read numeric columns of a CSV file with a header row: samples without a target.
+
+    The file is read as ``read_csv`` reads it (UTF-8, a header row, blank lines skipped) and
+    every problem raises the same ``ValueError``, naming the line, the column and the value.
+
+    Args:
+        path: the CSV file.
+        columns: the columns to take, by name and in this order (other columns are ignored);
+            ``None`` takes every column in the file's order.
+
+    Returns:
+        float32 features, shape ``(rows, len(columns))`` (every column for ``None``).
+
+    Raises:
+        ValueError: an empty file, a header without data, a row with the wrong number of
+            values, a missing or non-numeric value in a column taken, a column not in the
+            file (the message lists those missing and those the file has), or a file that is
+            not UTF-8 text.
+        OSError: the file cannot be opened.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = pathlib.Path(folder) / "new.csv"
+        ...     _ = path.write_text("note,color,weight\\nbig,1,150\\nsmall,3,120\\n")
+        ...     read_csv_features(path, ["weight", "color"]).tolist()
+        [[150.0, 1.0], [120.0, 3.0]]
+    """
+    path = Path(path)
+    name = path.name
+    header, rows = _read_rows(path)
+    if columns is None:
+        advice = "every column is read as a feature: remove other columns, such as a label"
+        return _features(rows, list(range(len(header))), header, name, advice)
+    missing = [column for column in columns if column not in header]
+    if missing:
+        raise ValueError(
+            f"{name}: no column(s) {', '.join(missing)}; the columns needed are "
+            f"{', '.join(columns)}, the file has {', '.join(header)}"
+        )
+    return _features(rows, [header.index(column) for column in columns], header, name)
 
 
 def _target(

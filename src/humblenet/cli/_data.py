@@ -1,0 +1,129 @@
+"""DATA as the commands take it: a CSV file (read by ``humblenet.data.csv``) or a named data set
+(loaded by ``humblenet.data.load_dataset``), as arrays with what they mean.
+
+Each reader turns the library's errors for the user's file or data set into a ``UserError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from humblenet.cli._common import UserError, user_input
+from humblenet.data import list_datasets, load_dataset
+from humblenet.data.csv import read_csv, read_csv_features
+
+
+@dataclass
+class Data:
+    """Training (and maybe test) arrays with what they mean, from a CSV file or a named set."""
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    task: str
+    class_names: tuple[str, ...] | None
+    feature_names: tuple[str, ...] | None
+    target: str | None
+    is_table: bool
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+
+
+_NAMED_TARGETS = {"jogging": "kcal"}
+
+
+def is_csv(spec: str) -> bool:
+    """Whether DATA names a file (or a folder, refused later) rather than a named data set."""
+    path = Path(spec).expanduser()
+    return path.is_file() or spec.lower().endswith(".csv") or path.is_dir()
+
+
+def _named_key(spec: str) -> str:
+    """The catalog name of ``spec``, or a UserError saying it is neither a file nor a name."""
+    key = spec.strip().lower()
+    if key.startswith("mnist:"):
+        if not spec.split(":", 1)[1].strip():
+            raise UserError("mnist: give the folder holding MNIST's files, e.g. mnist:~/data/mnist")
+        return "mnist"
+    key = key.replace("_", "-").replace("fashionmnist", "fashion-mnist")
+    names = [info.name for info in list_datasets()]
+    if key not in names:
+        raise UserError(
+            f"{spec!r} is neither a file nor a named data set; give a CSV file's path or one "
+            f"of: {', '.join(n if n != 'mnist' else 'mnist:FOLDER' for n in names)} "
+            "(see: humblenet datasets)"
+        )
+    return key
+
+
+def load_named(spec: str) -> Data:
+    """A named data set (``digits``, ``mnist:FOLDER``, ...), images flattened."""
+    key = _named_key(spec)
+    options: dict[str, Any] = {} if key == "jogging" else {"flatten": True}
+    if key == "mnist" and ":" in spec:
+        options["folder"] = str(Path(spec.split(":", 1)[1].strip()).expanduser())
+    # Files not found (DatasetNotFoundError, an OSError) or damaged (ValueError): the user's.
+    with user_input(ValueError, OSError):
+        dataset = load_dataset(key, **options)
+    is_table = dataset.feature_names is not None
+    return Data(
+        name=dataset.name if key != "mnist" else spec.strip(),
+        x=dataset.x_train,
+        y=dataset.y_train,
+        task=dataset.task,
+        class_names=dataset.class_names,
+        feature_names=dataset.feature_names,
+        target=_NAMED_TARGETS.get(key, "label") if is_table else None,
+        is_table=is_table,
+        x_test=dataset.x_test,
+        y_test=dataset.y_test,
+    )
+
+
+def _csv_path(spec: str, flag: str = "") -> Path:
+    """The path of the CSV file ``spec``, or a UserError if it is a folder or missing."""
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        hint = "" if flag else f" (for MNIST's files: mnist:{spec})"
+        raise UserError(f"{flag} {spec} is a folder; give a CSV file{hint}".lstrip())
+    if not path.is_file():
+        if flag:
+            raise UserError(f"{flag} {spec}: no such file; check the path")
+        raise UserError(
+            f"no such file: {spec}; check the path, or name a data set (see: humblenet datasets)"
+        )
+    return path
+
+
+def load_csv(
+    spec: str,
+    target: str | None,
+    task: str | None,
+    features: Sequence[str] | None = None,
+) -> Data:
+    """A CSV file read by ``read_csv``: its rows, the ``target`` column and ``features``."""
+    path = _csv_path(spec)
+    with user_input(ValueError, OSError):
+        table = read_csv(path, target=target, task=task, features=features)  # type: ignore[arg-type]
+    return Data(
+        name=path.name,
+        x=table.x,
+        y=table.y,
+        task=table.task,
+        class_names=table.class_names,
+        feature_names=table.feature_names,
+        target=table.target,
+        is_table=True,
+    )
+
+
+def read_features(spec: str, columns: Sequence[str] | None, flag: str) -> np.ndarray:
+    """The ``columns`` of the CSV file ``spec`` (every column for ``None``), float32."""
+    path = _csv_path(spec, flag)
+    with user_input(ValueError, OSError):
+        return read_csv_features(path, columns)

@@ -1,0 +1,143 @@
+"""The model as the commands use it: loading a model file and reading what it records (task,
+classes, features, standardization), and building, compiling and adjusting the network that
+``train`` makes.
+
+The calls that construct, compile or look inside a network (``Sequential(...)``,
+``model.compile``, a layer's ``units`` / ``activation`` / ``weight``) are all in this file, so
+that the layer protocol and the trainer's new home change one place; the functions marked
+``TODO(protocol)`` name layer classes or attributes and are to be replaced by that protocol.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from humblenet.cli._common import UserError, user_input
+from humblenet.data import Standardizer
+from humblenet.nn import Dense, Sequential
+from humblenet.nn.module import output_shape
+from humblenet.serialize import ModelFileError, load
+
+_TASK_ALIASES = {"classification": "classify", "regression": "regress"}
+
+
+def load_model(spec: str) -> Any:
+    """The model saved in the file ``spec``, with ``metadata["task"]`` always set."""
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        raise UserError(f"{spec} is a folder; give a model file (e.g. model.safetensors)")
+    if not path.is_file():
+        raise UserError(f"no model file {spec}; train one first: humblenet train DATA --out {spec}")
+    # Not a model file or damaged (ModelFileError), unreadable (OSError), or no safetensors.
+    with user_input(ModelFileError, OSError, ImportError):
+        model: Any = load(path)
+    metadata = dict(getattr(model, "metadata", None) or {})
+    task = metadata.get("task")
+    task = _TASK_ALIASES.get(task, task) if isinstance(task, str) else None
+    if task not in ("classify", "regress"):
+        task = _guess_task(model)
+    metadata["task"] = task
+    model.metadata = metadata
+    return model
+
+
+def input_size(model: Any) -> int:
+    """The number of values the model takes per sample."""
+    return int(np.prod(model.input_shape))
+
+
+def _output_size(model: Any) -> int:
+    return int(output_shape(model, model.input_shape)[-1])
+
+
+def class_names(model: Any) -> list[str]:
+    """The model's class names, or ``"0"``, ``"1"``, ... when it was saved without them."""
+    names = model.metadata.get("class_names")
+    return list(names) if names else [str(i) for i in range(_output_size(model))]
+
+
+def target_column(model: Any) -> str | None:
+    """The name of the column the model predicts, if it records one."""
+    metadata = model.metadata
+    target = metadata.get("target")
+    if target is None and isinstance(metadata.get("preprocessing"), dict):
+        target = metadata["preprocessing"].get("target")
+    return target if isinstance(target, str) else None
+
+
+def standardize(model: Any, x: np.ndarray, where: str) -> np.ndarray:
+    """Apply the standardization saved with the model (if any) to raw features ``x``."""
+    size = input_size(model)
+    given = int(np.prod(x.shape[1:]))
+    if given != size:
+        features = model.metadata.get("feature_names")
+        takes = f" ({', '.join(features)})" if features else ""
+        raise UserError(
+            f"{where} gives {given} features per sample, but the model expects {size}{takes}: "
+            "was it trained on other data?"
+        )
+
+    preprocessing = model.metadata.get("preprocessing")
+    if not isinstance(preprocessing, dict) or "mean" not in preprocessing:
+        return x
+    # The statistics come from the model file: unusable ones are the file's fault.
+    with user_input(ValueError, about="the model file's standardization cannot be applied"):
+        return Standardizer.from_dict(preprocessing).transform(x)
+
+
+# -- the network: built, compiled and adjusted here only -----------------------------------------
+
+
+def compile_for(
+    model: Any, task: str, optimizer: str = "adam", learning_rate: float | None = None
+) -> None:
+    """Compile ``model`` with the loss and metrics of ``task``."""
+    if task == "classify":
+        loss, metrics = "sparse_categorical_crossentropy", ["accuracy"]
+    else:
+        loss, metrics = "mse", ["mae"]
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, learning_rate=learning_rate)
+
+
+# TODO(protocol): ask the last layer whether it ends in a probability instead of naming Softmax.
+def _guess_task(model: Any) -> str:
+    """For a model saved without a task: softmax at the end classifies, else it regresses."""
+    last = model.layers[-1] if model.layers else None
+    activation = getattr(last, "activation", None)
+    return "classify" if activation == "softmax" or type(last).__name__ == "Softmax" else "regress"
+
+
+# TODO(protocol): Sequential(...) and Dense here; compile_for's model.compile moves with it.
+def _build_network(hidden: list[int], activation: str, outputs: int, task: str, seed: int) -> Any:
+    seeds = [
+        int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(len(hidden) + 1)
+    ]
+    layers = [Dense(units, activation=activation, seed=s) for units, s in zip(hidden, seeds)]
+    last_activation = "softmax" if task == "classify" else None
+    layers.append(Dense(outputs, activation=last_activation, seed=seeds[-1]))
+    return Sequential(layers)
+
+
+# TODO(protocol): reaches into the last layer's weight and bias.
+def _fold_target_scaling(model: Any, mean: float, std: float) -> None:
+    """Make the last (linear) layer output ``std * z + mean``: predictions in the target's units."""
+    last = model.layers[-1]
+    weight = last.weight.data
+    np.copyto(weight, weight.astype(np.float64) * std, casting="same_kind")
+    if last.bias is not None:
+        bias = last.bias.data
+        np.copyto(bias, bias.astype(np.float64) * std + mean, casting="same_kind")
+
+
+# TODO(protocol): reads each layer's units and activation; a layer should describe itself.
+def _describe_network(model: Any) -> str:
+    sizes = [str(input_size(model))]
+    for layer in model.layers:
+        units = getattr(layer, "units", None)
+        if units is not None:
+            activation = getattr(layer, "activation", None)
+            sizes.append(f"{units}" + (f" {activation}" if activation else ""))
+    return " -> ".join(sizes)

@@ -1,0 +1,126 @@
+"""``humblenet evaluate MODEL DATA``: a saved model's loss and metrics on a CSV file or on the
+test part of a named data set."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+
+from humblenet.cli._common import (
+    DATA_HELP,
+    UserError,
+    add_command,
+    check_output,
+    format_metrics,
+    user_input,
+)
+from humblenet.cli._data import Data, is_csv, load_csv, load_named
+from humblenet.cli._model import class_names, compile_for, load_model, standardize, target_column
+from humblenet.plots import picture_format, plot_confusion_matrix
+
+DESCRIPTION = (
+    "Score a saved model: its loss and metrics on DATA.\n\n"
+    "A CSV file is scored whole; it needs the model's feature columns and its target column "
+    "(other columns are ignored), and the model's saved standardization is applied. A named "
+    "data set is scored on its test part."
+)
+
+EPILOG = (
+    "example:\n  humblenet evaluate model.safetensors flowers_test.csv\n"
+    "  humblenet evaluate digits.safetensors digits --plot confusion.png"
+)
+
+_TASKS = {"classify": ("classification", "a classifier"), "regress": ("regression", "a regression")}
+
+
+def register(commands: Any) -> None:
+    """Add ``evaluate`` and its arguments to the sub-commands."""
+    parser = add_command(
+        commands,
+        "evaluate",
+        run,
+        "score a saved model on a CSV file or a named data set",
+        DESCRIPTION,
+        EPILOG,
+    )
+    parser.add_argument("model", metavar="MODEL", help="a model file saved by humblenet train")
+    parser.add_argument("data", metavar="DATA", help=DATA_HELP)
+    parser.add_argument(
+        "--target", metavar="COLUMN", help="the CSV's target column (default: the model's)"
+    )
+    parser.add_argument(
+        "--plot", metavar="FILE", help="a classifier: also save its confusion matrix, e.g. cm.png"
+    )
+
+
+def _remap_classes(model: Any, data: Data, y: np.ndarray) -> np.ndarray:
+    """The data's class indices (into ``data.class_names``) as the model's class indices."""
+    known = class_names(model)
+    lookup = {name: index for index, name in enumerate(known)}
+    assert data.class_names is not None
+    unknown = [name for name in data.class_names if name not in lookup]
+    if unknown:
+        holder = f"the target {data.target!r} holds" if data.target else "the labels hold"
+        raise UserError(
+            f"{data.name}: {holder} class(es) {unknown} that the model does not know; "
+            f"it knows {known}"
+        )
+    mapping = np.array([lookup[name] for name in data.class_names], dtype=np.int64)
+    return mapping[y]
+
+
+def _from_csv(
+    args: argparse.Namespace, model: Any, task: str
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """The rows of the CSV file DATA, standardized, their targets as the model's, its name."""
+    target = args.target or target_column(model)
+    if target is None:
+        raise UserError(
+            f"{args.model} does not record its target column; name it with --target COLUMN"
+        )
+    data = load_csv(args.data, target, task, model.metadata.get("feature_names"))
+    y = _remap_classes(model, data, data.y) if task == "classify" else data.y
+    return standardize(model, data.x, data.name), y, data.name
+
+
+def _from_named(spec: str, model: Any, task: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """The test part of the named data set ``spec``, standardized, with its name."""
+    data = load_named(spec)
+    if data.x_test is None or data.y_test is None:  # pragma: no cover - all sets have one
+        raise UserError(f"{data.name} has no test part")
+    x = standardize(model, data.x_test, data.name)
+    if data.task != task:
+        raise UserError(
+            f"{data.name} is a {_TASKS[data.task][0]} data set, but the model is "
+            f"{_TASKS[task][1]}: score it on data like the data it was trained on"
+        )
+    y = _remap_classes(model, data, data.y_test) if task == "classify" else data.y_test
+    return x, y, data.name
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the model's loss and metrics on DATA (and save the confusion matrix)."""
+    plot = check_output(args.plot, "--plot") if args.plot else None
+    model = load_model(args.model)
+    task = model.metadata["task"]
+    if plot is not None and task != "classify":
+        raise UserError("--plot draws a confusion matrix, which needs a classifier")
+    if plot is not None:
+        with user_input(ValueError, ImportError):
+            picture_format(plot)
+    if is_csv(args.data):
+        x, y, name = _from_csv(args, model, task)
+        where = f"{name} ({len(x)} rows)"
+    else:
+        x, y, name = _from_named(args.data, model, task)
+        where = f"the test part of {name} ({len(x)} samples)"
+    compile_for(model, task)
+    logs = model.evaluate(x, y, return_dict=True)
+    print(f"{where}: {format_metrics(logs)}")
+    if plot is not None:
+        with user_input(OSError, ImportError):
+            plot_confusion_matrix(y, model.predict(x), class_names(model), plot, title=where)
+        print(f"saved the confusion matrix to {plot}")
+    return 0

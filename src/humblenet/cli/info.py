@@ -1,0 +1,55 @@
+"""``humblenet info MODEL``: what a saved model is, what it was trained on, how it scored."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from humblenet.cli._common import add_command
+from humblenet.cli._model import input_size, load_model, target_column
+
+DESCRIPTION = (
+    "Describe a saved model: its layers, what it was trained on, its task, classes and "
+    "features, its metrics and the humblenet version that saved it."
+)
+
+EPILOG = "example:\n  humblenet info model.safetensors"
+
+
+def register(commands: Any) -> None:
+    """Add ``info`` and its argument to the sub-commands."""
+    parser = add_command(commands, "info", run, "describe a saved model", DESCRIPTION, EPILOG)
+    parser.add_argument("model", metavar="MODEL", help="a model file saved by humblenet")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the model's summary and its metadata."""
+    model = load_model(args.model)
+    metadata = model.metadata
+    print(model.summary(print_fn=None))
+    task = {"classify": "classification", "regress": "regression"}[metadata["task"]]
+    print(f"task: {task}")
+    if metadata.get("dataset"):
+        print(f"trained on: {metadata['dataset']}")
+    target = target_column(model)
+    if target:
+        print(f"target: {target}")
+    if metadata.get("class_names"):
+        print(f"classes ({len(metadata['class_names'])}): {', '.join(metadata['class_names'])}")
+    if metadata.get("feature_names"):
+        print(
+            f"features ({len(metadata['feature_names'])}): {', '.join(metadata['feature_names'])}"
+        )
+    else:
+        print(f"inputs: {input_size(model)} values per sample")
+    preprocessing = metadata.get("preprocessing")
+    if isinstance(preprocessing, dict) and "mean" in preprocessing:
+        print("standardized inputs: (x - mean) / std, applied by evaluate and predict")
+        print("  mean: " + ", ".join(f"{v:.6g}" for v in preprocessing["mean"]))
+        print("  std:  " + ", ".join(f"{v:.6g}" for v in preprocessing.get("std", [])))
+    if metadata.get("metrics"):
+        print("metrics: " + ", ".join(f"{k} {v:.4f}" for k, v in metadata["metrics"].items()))
+    version = metadata.get("humblenet_version") or metadata.get("version")
+    if version:
+        print(f"saved by humblenet {version}")
+    return 0

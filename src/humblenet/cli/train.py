@@ -1,0 +1,333 @@
+"""``humblenet train DATA``: train a network on a CSV file or a named data set and save it."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from humblenet import validation
+from humblenet.cli._common import (
+    DATA_HELP,
+    UserError,
+    add_command,
+    check_output,
+    format_metrics,
+    real_number,
+    user_input,
+    whole_number,
+)
+from humblenet.cli._data import Data, is_csv, load_csv, load_named
+from humblenet.cli._model import (
+    _build_network,
+    _describe_network,
+    _fold_target_scaling,
+    compile_for,
+)
+from humblenet.data import Standardizer, train_validation_split
+from humblenet.plots import picture_format, plot_history
+from humblenet.training import OPTIMIZER_NAMES
+
+DEFAULT_HIDDEN = "64,32"
+DEFAULT_EPOCHS_TABLE = 20
+DEFAULT_EPOCHS_IMAGES = 5
+LARGE_IMAGE_SETS = ("fashion-mnist", "mnist")
+HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "gelu", "tanh", "sigmoid", "linear")
+
+DESCRIPTION = """\
+Train a network on a CSV file or a named data set and save it to one file.
+
+The network: Dense layers of the --hidden sizes with --activation, then a softmax layer with
+one unit per class (classification, loss sparse categorical cross-entropy, metric accuracy) or
+one linear unit (regression, loss mean squared error, metric mean absolute error).
+
+A CSV file: the target is --target (default: the last column) and every other column is a
+numeric feature. Text labels make a classification; numbers are classes when they are whole and
+at most 20 distinct, otherwise a regression (force it with --task). The rows are split at random
+(--seed) into training and validation parts (--validation-split); each feature is standardized
+with the training part's mean and standard deviation, which are saved with the model and applied
+again by evaluate and predict.
+
+A named data set: images are flattened (8x8 = 64 or 28x28 = 784 values in [0, 1], as loaded);
+jogging (regression, target kcal) is standardized as a CSV file is. The validation part comes
+out of the training images; the test images are kept apart and scored at the end.
+
+Regression targets are standardized during training too (so the losses printed per epoch are in
+those units); the scaling is then folded into the last layer, so the saved model predicts in the
+target's own units, and the final metrics are in those units.
+
+Prints one line per epoch (a progress bar in a terminal), then the loss and metrics of each part
+and where the model was saved."""
+
+EPILOG = f"""\
+defaults: --hidden {DEFAULT_HIDDEN}, --activation relu, --epochs {DEFAULT_EPOCHS_TABLE} \
+({DEFAULT_EPOCHS_IMAGES} for fashion-mnist and mnist),
+  --batch-size 32, --optimizer adam, its own learning rate (adam: 0.001),
+  --validation-split 0.2, --seed 0, --out model.safetensors
+
+examples:
+  humblenet train flowers.csv --target species --epochs 50 --plot curves.png
+  humblenet train houses.csv --target price --task regress --hidden 32 --out houses.safetensors
+  humblenet train digits --epochs 10
+  humblenet train mnist:~/data/mnist --hidden 128,64 --epochs 5"""
+
+
+def register(commands: Any) -> None:
+    """Add ``train`` and its arguments to the sub-commands."""
+    parser = add_command(
+        commands,
+        "train",
+        run,
+        "train a network on a CSV file or a named data set and save it",
+        DESCRIPTION,
+        EPILOG,
+    )
+    parser.add_argument("data", metavar="DATA", help=DATA_HELP)
+    parser.add_argument("--target", metavar="COLUMN", help="the CSV column to predict (last)")
+    parser.add_argument(
+        "--task", choices=("classify", "regress"), help="classify or regress (guessed from DATA)"
+    )
+    parser.add_argument(
+        "--hidden",
+        default=DEFAULT_HIDDEN,
+        metavar="SIZES",
+        help=f'hidden layer sizes, comma-separated ({DEFAULT_HIDDEN}); "" for none',
+    )
+    parser.add_argument(
+        "--activation", default="relu", choices=HIDDEN_ACTIVATIONS, help="hidden layers' (relu)"
+    )
+    parser.add_argument(
+        "--epochs",
+        type=whole_number("--epochs", minimum=1),
+        metavar="N",
+        help=f"passes over the data ({DEFAULT_EPOCHS_TABLE}; {DEFAULT_EPOCHS_IMAGES} for "
+        "fashion-mnist and mnist)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=whole_number("--batch-size", minimum=1),
+        default=32,
+        metavar="N",
+        help="(32)",
+    )
+    parser.add_argument("--optimizer", default="adam", choices=OPTIMIZER_NAMES, help="(adam)")
+    parser.add_argument(
+        "--learning-rate",
+        type=real_number("--learning-rate", validation.positive, "a finite number > 0, e.g. 0.001"),
+        metavar="X",
+        help="the optimizer's step size (its own default: 0.001 for adam)",
+    )
+    parser.add_argument(
+        "--validation-split",
+        type=real_number("--validation-split", validation.fraction, "a number in [0, 1), e.g. 0.2"),
+        default=0.2,
+        metavar="F",
+        help="the share of training rows held out to validate on, in [0, 1) (0.2)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=whole_number("--seed", minimum=0),
+        default=0,
+        help="seeds the split and weights (0)",
+    )
+    parser.add_argument(
+        "--out",
+        default="model.safetensors",
+        metavar="FILE",
+        help="where to save the model (model.safetensors)",
+    )
+    parser.add_argument(
+        "--plot", metavar="FILE", help="also save loss and accuracy curves, e.g. curves.png"
+    )
+
+
+def parse_hidden(text: str) -> list[int]:
+    """Hidden layer sizes from ``"64,32"``; an empty text (or ``"none"``) means no hidden layer.
+
+    >>> parse_hidden("64, 32")
+    [64, 32]
+    >>> parse_hidden("")
+    []
+    """
+    cleaned = text.strip()
+    if cleaned.lower() in ("", "none"):
+        return []
+    sizes = []
+    for part in cleaned.split(","):
+        try:
+            sizes.append(validation.whole("humblenet", "--hidden", int(part), minimum=1))
+        except ValueError:
+            raise UserError(
+                f"--hidden {text!r}: expected layer sizes (whole numbers >= 1) separated by "
+                'commas, e.g. --hidden 64,32, or --hidden "" for no hidden layer'
+            ) from None
+    return sizes
+
+
+# -- the steps -----------------------------------------------------------------------------------
+
+
+def _load_training_data(spec: str, target: str | None, task: str | None) -> Data:
+    if is_csv(spec):
+        return load_csv(spec, target, task)
+    data = load_named(spec)
+    if target is not None and target != data.target:
+        raise UserError(
+            f"--target {target}: the data set {data.name} has its own target "
+            f"({data.target or 'the image labels'}); leave --target out"
+        )
+    if task is not None and task != data.task:
+        raise UserError(
+            f"--task {task}: the data set {data.name} is a {data.task} task; leave --task out"
+        )
+    return data
+
+
+def _check_classes(data: Data) -> None:
+    """Refuse a classification target with one class, or with a class for almost every row."""
+    if data.task == "classify" and data.class_names is not None and len(data.class_names) < 2:
+        raise UserError(
+            f"the target {data.target!r} has one class only ({data.class_names[0]!r}): there is "
+            "nothing to learn; check --target"
+        )
+    classes = len(data.class_names or ())
+    if data.task == "classify" and classes > 20 and classes > len(data.y) // 2:
+        raise UserError(
+            f"the target {data.target!r} has {classes} distinct values in {len(data.y)} rows: "
+            "too many classes to learn; if it is a quantity, use --task regress"
+        )
+
+
+def _split_and_standardize(
+    data: Data, validation_split: float, seed: int
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], Any]:
+    """The training, validation and test parts, standardized with the training part's numbers."""
+    parts: dict[str, tuple[np.ndarray, np.ndarray]] = {"training": (data.x, data.y)}
+    if validation_split > 0:
+        # Too few rows to hold out any (or to keep any): the user's data and flag.
+        with user_input(ValueError, about="--validation-split"):
+            training, validation = train_validation_split(data.x, data.y, validation_split, seed)
+        parts = {"training": training, "validation": validation}
+    if data.x_test is not None and data.y_test is not None:
+        parts["test"] = (data.x_test, data.y_test)
+    scaler = Standardizer().fit(parts["training"][0]) if data.is_table else None
+    if scaler is not None:
+        parts = {name: (scaler.transform(x), y) for name, (x, y) in parts.items()}
+    return parts, scaler
+
+
+def _save_outputs(
+    model: Any,
+    history: Any,
+    data: Data,
+    scaler: Any,
+    metrics: dict[str, float],
+    out: Path,
+    plot: Path | None,
+) -> None:
+    """Save the model (atomically) and the curves: the plot is renamed into place only after the
+    model is saved, so a failure leaves neither. A write that fails is a ``UserError``."""
+    preprocessing = None if scaler is None else {**scaler.to_dict(), "target": data.target}
+    temporary_plot = None
+    try:
+        with user_input(OSError, ImportError):
+            if plot is not None:
+                temporary_plot = plot.with_name(f".{plot.name}.humblenet-tmp{plot.suffix}")
+                title = f"{data.name}: {_describe_network(model)}"
+                plot_history(history, temporary_plot, title=title)
+            model.save(
+                out,
+                class_names=list(data.class_names) if data.class_names else None,
+                feature_names=list(data.feature_names) if data.feature_names else None,
+                preprocessing=preprocessing,
+                task=data.task,
+                dataset=data.name,
+                metrics=metrics,
+            )
+            if temporary_plot is not None and plot is not None:
+                temporary_plot.replace(plot)
+    finally:
+        if temporary_plot is not None:
+            temporary_plot.unlink(missing_ok=True)
+
+
+def _check_outputs(args: argparse.Namespace) -> tuple[Path, Path | None]:
+    """The model and plot paths, checked before any work (the folder, the picture format)."""
+    out = check_output(args.out, "--out")
+    plot = check_output(args.plot, "--plot") if args.plot else None
+    if plot is not None:
+        if plot.resolve() == out.resolve():
+            raise UserError("--plot and --out name the same file; give the plot its own name")
+        with user_input(ValueError, ImportError):
+            picture_format(plot)  # matplotlib is there and writes this format
+    if importlib.util.find_spec("safetensors") is None:
+        raise UserError('saving the model needs safetensors: pip install "humblenet[save]"')
+    return out, plot
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, print the metrics of each part, save the model (and the curves)."""
+    # 1. Check everything that can be checked before any work.
+    hidden = parse_hidden(args.hidden)
+    out, plot = _check_outputs(args)
+    data = _load_training_data(args.data, args.target, args.task)
+    _check_classes(data)
+    large = data.name in LARGE_IMAGE_SETS or data.name.startswith("mnist:")
+    epochs = args.epochs or (DEFAULT_EPOCHS_IMAGES if large else DEFAULT_EPOCHS_TABLE)
+
+    # 2. Split, then standardize with the training part's statistics only.
+    parts, scaler = _split_and_standardize(data, args.validation_split, args.seed)
+
+    # 3. Regression: learn a standardized target, fold the scaling into the last layer later.
+    y_mean, y_std = 0.0, 1.0
+    if data.task == "regress":
+        y64 = parts["training"][1].astype(np.float64)
+        y_mean, y_std = float(y64.mean()), float(y64.std()) or 1.0
+
+    def learned_target(y: np.ndarray) -> np.ndarray:
+        if data.task != "regress":
+            return y
+        return ((y.astype(np.float64) - y_mean) / y_std).astype(np.float32)
+
+    outputs = len(data.class_names or ()) if data.task == "classify" else 1
+    model = _build_network(hidden, args.activation, outputs, data.task, args.seed)
+    model.build(parts["training"][0].shape[1:])
+    compile_for(model, data.task, args.optimizer, args.learning_rate)
+    what = (
+        f"{len(data.class_names or ())} classes"
+        if data.task == "classify"
+        else f"regression of {data.target}"
+    )
+    counts = ", ".join(f"{len(x)} {name}" for name, (x, _) in parts.items())
+    print(f"training {_describe_network(model)} on {data.name} ({what}; {counts} samples)")
+
+    # 4. Train, then score every part with the final weights.
+    validation_data = None
+    if "validation" in parts:
+        x_v, y_v = parts["validation"]
+        validation_data = (x_v, learned_target(y_v))
+    history = model.fit(
+        parts["training"][0],
+        learned_target(parts["training"][1]),
+        batch_size=args.batch_size,
+        epochs=epochs,
+        verbose=1,
+        validation_data=validation_data,
+        seed=args.seed,
+    )
+    if data.task == "regress":
+        _fold_target_scaling(model, y_mean, y_std)
+    metrics: dict[str, float] = {}
+    prefixes = {"training": "", "validation": "val_", "test": "test_"}
+    for name, (x, y) in parts.items():
+        logs = model.evaluate(x, y, return_dict=True)
+        print(f"{name + ':':<12}{format_metrics(logs)}")
+        metrics.update({prefixes[name] + key: value for key, value in logs.items()})
+
+    # 5. Write the outputs, only now that everything worked.
+    _save_outputs(model, history, data, scaler, metrics, out, plot)
+    print(f"saved the model to {out}" + (f" and the curves to {plot}" if plot else ""))
+    return 0
