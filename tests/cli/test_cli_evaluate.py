@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from cli_helper import CLASSES, ROWS, check_mistake, humblenet_run, ok
 
+from humblenet import load
 from humblenet.data import Standardizer
-from humblenet.serialize import load
 
 
 def test_evaluate_a_csv_with_fewer_classes(flowers, tmp_path):
@@ -47,7 +47,8 @@ def test_a_mistake_is_one_line_status_2_and_writes_nothing(workspace, capsys, ar
 
 
 def test_a_named_set_with_classes_the_model_does_not_know(workspace, capsys):
-    from humblenet.nn import Dense, Sequential
+    from humblenet import Sequential
+    from humblenet.nn import Dense
 
     model = Sequential([Dense(3, activation="softmax", input_shape=(64,), seed=0)])
     model.save(workspace / "three.safetensors", task="classify", class_names=["0", "1", "2"])

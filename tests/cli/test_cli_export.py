@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from cli_helper import check_mistake, humblenet_run, ok
 
+from humblenet import load
 from humblenet.data import Standardizer
-from humblenet.serialize import load
 
 
 def test_export_runs_in_onnx_runtime(flowers, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cli_helper import check_mistake, humblenet_run, ok
 
-from humblenet.serialize import load
+from humblenet import load
 
 
 def test_info_describes_the_model(flowers):

@@ -83,7 +83,7 @@ def test_a_bug_in_a_command_keeps_its_traceback(monkeypatch):
 
 def test_a_value_error_inside_the_library_is_a_bug_not_a_mistake(workspace, monkeypatch):
     """A ValueError that no user input caused (here from the model's evaluate) propagates."""
-    from humblenet.nn import Sequential
+    from humblenet import Sequential
 
     def broken(self, *args, **kwargs):
         raise ValueError("an internal invariant broke")

@@ -17,8 +17,8 @@ from cli_helper import (
     run_main,
 )
 
+from humblenet import load
 from humblenet.data import Standardizer
-from humblenet.serialize import load
 
 
 def test_predict_from_a_csv_equals_the_python_api(flowers):
@@ -90,7 +90,8 @@ def test_predict_with_input_pairs(flowers):
 
 
 def test_predict_on_an_image_model_asks_for_a_csv(tmp_path, monkeypatch, capsys):
-    from humblenet.nn import Dense, Sequential
+    from humblenet import Sequential
+    from humblenet.nn import Dense
 
     model = Sequential([Dense(3, activation="softmax", input_shape=(4,), seed=0)])
     model.save(tmp_path / "images.safetensors", task="classify")

@@ -18,10 +18,10 @@ from cli_helper import (
     write_runs,
 )
 
+from humblenet import load
 from humblenet.cli import UserError
 from humblenet.cli.train import parse_hidden
 from humblenet.data import Standardizer
-from humblenet.serialize import load
 
 
 def test_train_on_a_csv_saves_a_model_that_learned(flowers):
@@ -181,7 +181,7 @@ def test_a_mistake_is_one_line_status_2_and_writes_nothing(workspace, capsys, ar
 
 
 def test_a_failed_save_after_training_leaves_no_plot(workspace, capsys, monkeypatch):
-    from humblenet.nn import Sequential
+    from humblenet import Sequential
 
     def failing_save(self, path, **metadata):
         raise OSError(28, "No space left on device", str(path))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from humblenet import validation
-from humblenet.serialize import write_atomically
+from humblenet.io.atomic import write_atomically
 
 DATA_HELP = (
     "a CSV file with a header row, or a named data set: digits, jogging, fashion-mnist, "

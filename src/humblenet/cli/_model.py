@@ -2,10 +2,9 @@
 classes, features, standardization), and building, compiling and adjusting the network that
 ``train`` makes.
 
-The calls that construct, compile or look inside a network (``Sequential(...)``,
-``model.compile``, a layer's ``units`` / ``activation`` / ``weight``) are all in this file, so
-that the layer protocol and the trainer's new home change one place; the functions marked
-``TODO(protocol)`` name layer classes or attributes and are to be replaced by that protocol.
+The calls that construct, compile or adjust a network are all in this file. What the commands
+need to know about a loaded model they ask the model itself (the layer protocol, see
+:mod:`humblenet.nn.module`): whether it ends in a probability, its output shape.
 """
 
 from __future__ import annotations
@@ -17,9 +16,10 @@ import numpy as np
 
 from humblenet.cli._common import UserError, user_input
 from humblenet.data import Standardizer
-from humblenet.nn import Dense, Sequential
-from humblenet.nn.module import output_shape
-from humblenet.serialize import ModelFileError, load
+from humblenet.io.safetensors import ModelFileError
+from humblenet.nn import Dense
+from humblenet.nn.containers import output_shape
+from humblenet.training import Sequential, load
 
 _TASK_ALIASES = {"classification": "classify", "regression": "regress"}
 
@@ -102,15 +102,11 @@ def compile_for(
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics, learning_rate=learning_rate)
 
 
-# TODO(protocol): ask the last layer whether it ends in a probability instead of naming Softmax.
 def _guess_task(model: Any) -> str:
     """For a model saved without a task: softmax at the end classifies, else it regresses."""
-    last = model.layers[-1] if model.layers else None
-    activation = getattr(last, "activation", None)
-    return "classify" if activation == "softmax" or type(last).__name__ == "Softmax" else "regress"
+    return "classify" if model.probability == "softmax" else "regress"
 
 
-# TODO(protocol): Sequential(...) and Dense here; compile_for's model.compile moves with it.
 def _build_network(hidden: list[int], activation: str, outputs: int, task: str, seed: int) -> Any:
     seeds = [
         int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(len(hidden) + 1)
@@ -121,9 +117,11 @@ def _build_network(hidden: list[int], activation: str, outputs: int, task: str, 
     return Sequential(layers)
 
 
-# TODO(protocol): reaches into the last layer's weight and bias.
 def _fold_target_scaling(model: Any, mean: float, std: float) -> None:
-    """Make the last (linear) layer output ``std * z + mean``: predictions in the target's units."""
+    """Make the last (linear) layer output ``std * z + mean``: predictions in the target's units.
+
+    Only for the network :func:`_build_network` made, which ends in a linear ``Dense``.
+    """
     last = model.layers[-1]
     weight = last.weight.data
     np.copyto(weight, weight.astype(np.float64) * std, casting="same_kind")
@@ -132,12 +130,14 @@ def _fold_target_scaling(model: Any, mean: float, std: float) -> None:
         np.copyto(bias, bias.astype(np.float64) * std + mean, casting="same_kind")
 
 
-# TODO(protocol): reads each layer's units and activation; a layer should describe itself.
 def _describe_network(model: Any) -> str:
+    """``"64 -> 32 relu -> 3 softmax"``: the size after each layer that learns, and the
+    activation it applies (as its configuration names it)."""
     sizes = [str(input_size(model))]
+    shape = model.input_shape
     for layer in model.layers:
-        units = getattr(layer, "units", None)
-        if units is not None:
-            activation = getattr(layer, "activation", None)
-            sizes.append(f"{units}" + (f" {activation}" if activation else ""))
+        shape = output_shape(layer, shape)
+        if layer.count_params():
+            activation = layer.get_config().get("activation")
+            sizes.append(f"{shape[-1]}" + (f" {activation}" if activation else ""))
     return " -> ".join(sizes)

@@ -7,7 +7,7 @@ from typing import Any
 
 from humblenet.cli._common import add_command, check_output, user_input
 from humblenet.cli._model import load_model
-from humblenet.onnx_export import export_onnx
+from humblenet.io.onnx import export_onnx
 
 DESCRIPTION = (
     "Export a saved model to an ONNX file that ONNX Runtime (and other tools) can run.\n\n"

@@ -28,8 +28,8 @@ from humblenet.cli._model import (
     compile_for,
 )
 from humblenet.data import Standardizer, train_validation_split
+from humblenet.optim import OPTIMIZERS
 from humblenet.plots import picture_format, plot_history
-from humblenet.training import OPTIMIZER_NAMES
 
 DEFAULT_HIDDEN = "64,32"
 DEFAULT_EPOCHS_TABLE = 20
@@ -113,7 +113,7 @@ def register(commands: Any) -> None:
         metavar="N",
         help="(32)",
     )
-    parser.add_argument("--optimizer", default="adam", choices=OPTIMIZER_NAMES, help="(adam)")
+    parser.add_argument("--optimizer", default="adam", choices=sorted(OPTIMIZERS), help="(adam)")
     parser.add_argument(
         "--learning-rate",
         type=real_number("--learning-rate", validation.positive, "a finite number > 0, e.g. 0.001"),
