@@ -46,8 +46,23 @@ def _module_arguments(owner: str, modules: tuple[Any, ...]) -> list[Module]:
     return list(modules)
 
 
+class _LayerList(Module):
+    """What both containers share: their modules in ``self.layers``, indexed and iterated."""
+
+    layers: list[Module]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, index: int) -> Module:
+        return self.layers[index]
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.layers)
+
+
 @register
-class Sequential(Module):
+class Sequential(_LayerList):
     """Layers applied one after the other: ``Sequential(a, b, c)`` or ``Sequential([a, b, c])``.
 
     Layers that learn their input size (``Dense``) are built when the input shape is known: from
@@ -128,15 +143,6 @@ class Sequential(Module):
         """What the last layer's output is (see :attr:`Module.probability`)."""
         return self.layers[-1].probability if self.layers else None
 
-    def __len__(self) -> int:
-        return len(self.layers)
-
-    def __getitem__(self, index: int) -> Module:
-        return self.layers[index]
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self.layers)
-
     def get_config(self) -> dict[str, Any]:
         """The architecture as plain data: rebuild it with :func:`humblenet.nn.from_config`."""
         return {
@@ -156,7 +162,7 @@ class Sequential(Module):
         return model
 
 
-class ModuleList(Module):
+class ModuleList(_LayerList):
     """A list of modules whose parameters belong to the module holding it (as PyTorch's).
 
     >>> from humblenet.nn import Linear
@@ -175,15 +181,6 @@ class ModuleList(Module):
     def extend(self, modules: Iterable[Module]) -> ModuleList:
         self.layers.extend(_module_arguments("ModuleList.extend", (modules,)))
         return self
-
-    def __len__(self) -> int:
-        return len(self.layers)
-
-    def __getitem__(self, index: int) -> Module:
-        return self.layers[index]
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self.layers)
 
 
 def seed_layer(layer: Module, seed: int, position: int) -> None:
