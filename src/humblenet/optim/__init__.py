@@ -37,7 +37,6 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from humblenet import validation
 from humblenet.optim.adagrad import Adagrad
 from humblenet.optim.adam import Adam, AdamW
 from humblenet.optim.clip import clip_grad_norm
@@ -86,6 +85,7 @@ def get(name: Any) -> type[Optimizer]:
         raise TypeError(
             f"optim.get: name must be a string such as 'adam', got {type(name).__name__} {name!r}"
         )
-    if name.lower() not in OPTIMIZERS:  # refused with the list of names and the name as given
-        validation.one_of("optim.get", "name", name, sorted(OPTIMIZERS))
+    if name.lower() not in OPTIMIZERS:
+        known = ", ".join(sorted(OPTIMIZERS))
+        raise ValueError(f"unknown optimizer {name!r}; known optimizers: {known}")
     return OPTIMIZERS[name.lower()]
