@@ -54,11 +54,12 @@ def test_sequential_names_indexing_and_add() -> None:
     model.add(nn.Dense(2))
     assert len(model) == 2 and isinstance(model[1], nn.Dense)
     assert [type(layer) for layer in model] == [nn.Dense, nn.Dense]
+    # Named as PyTorch names the same network: Linear, ReLU, Linear (indexing is by position).
     assert [n for n, _ in model.named_parameters()] == [
         "0.weight",
         "0.bias",
-        "1.weight",
-        "1.bias",
+        "2.weight",
+        "2.bias",
     ]
     assert model[1].weight.shape == (2, 4)  # built by add, from the previous layer's units
     with pytest.raises(TypeError, match="expected a layer.*int"):
@@ -76,7 +77,7 @@ def test_state_dict_is_a_copy_and_round_trips() -> None:
     source = nn.Sequential([nn.Dense(5, activation="tanh", input_shape=(3,), seed=1), nn.Dense(2)])
     target = nn.Sequential([nn.Dense(5, activation="tanh", input_shape=(3,), seed=2), nn.Dense(2)])
     state = source.state_dict()
-    assert list(state) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert list(state) == ["0.weight", "0.bias", "2.weight", "2.bias"]  # Linear, Tanh, Linear
     state["0.weight"][:] = 0  # a copy: the model is unchanged
     assert np.any(source[0].weight.data != 0)
     state = source.state_dict()
@@ -154,7 +155,7 @@ def test_repr_shows_layers_sizes_and_options() -> None:
     assert text.splitlines() == [
         "Sequential(",
         "  (0): Dense(3 -> 4, activation='relu')",
-        "  (1): Dropout(rate=0.25)",
+        "  (2): Dropout(rate=0.25)",  # numbered as in PyTorch: the ReLU is module 1
         ")",
     ]
     nested = repr(nn.Sequential([model]))

@@ -33,7 +33,7 @@ import numpy as np
 
 from humblenet import __version__
 from humblenet.io.atomic import write_atomically
-from humblenet.io.safetensors import _check_flat, tensor_names
+from humblenet.io.safetensors import _check_flat
 from humblenet.nn.containers import Sequential, output_shape
 from humblenet.nn.module import Module
 
@@ -64,20 +64,21 @@ class _Graph:
     the layer's position, and its weights as in the model's safetensors file.
     """
 
-    def __init__(self, onnx: Any, dtype: np.dtype, names: dict[str, str]) -> None:
+    def __init__(self, onnx: Any, dtype: np.dtype) -> None:
         self.onnx = onnx
         self.dtype = dtype
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
-        self._names = names
         self._constants: dict[float, str] = {}
         self._count = 0
         self._layer: Module | None = None
         self._prefix = ""
+        self._name = ""
 
-    def enter(self, index: int, layer: Module) -> None:
-        """The layer whose operators come next, at position ``index`` in the model."""
-        self._layer, self._prefix = layer, str(index)
+    def enter(self, index: int, name: str, layer: Module) -> None:
+        """The layer whose operators come next: at position ``index`` in the model, named
+        ``name`` there (its index in PyTorch's numbering, which names its weights)."""
+        self._layer, self._prefix, self._name = layer, str(index), name
 
     def node(self, op_type: str, inputs: list[str], **attributes: Any) -> str:
         """Append one operator; return the name of its output."""
@@ -93,7 +94,7 @@ class _Graph:
 
     def parameter(self, attribute: str) -> str:
         """The current layer's parameter or buffer ``attribute`` as a weight of the graph."""
-        name = self._names[f"{self._prefix}.{attribute}"]
+        name = f"{self._name}.{attribute}"
         array = getattr(self._layer, attribute).data
         self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
         return name
@@ -140,10 +141,10 @@ def export_onnx(
     parameters = model.parameters()
     dtype = parameters[0].dtype if parameters else np.dtype(np.float32)
     element_type = _element_type(onnx, dtype)
-    graph = _Graph(onnx, dtype, tensor_names(model))
+    graph = _Graph(onnx, dtype)
     x = "input"
-    for index, layer in enumerate(model.layers):
-        graph.enter(index, layer)
+    for index, (name, layer) in enumerate(model.named_children()):
+        graph.enter(index, name, layer)
         try:
             x = layer.to_onnx(graph, x)
         except NotImplementedError:

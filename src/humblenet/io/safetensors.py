@@ -18,10 +18,13 @@ Tensor names: PyTorch's numbering. In ``torch.nn.Sequential`` an activation is a
 while a humblenet ``Dense(units, activation=...)`` is one layer. The file counts modules the way
 PyTorch does: each layer takes one index, and a ``Dense`` with an activation takes two (the linear
 part, then the activation). So ``Sequential([Flatten(), Dense(8, activation="relu"), Dense(3)])``
-(humblenet names ``1.weight``, ``2.weight``) is written as ``1.weight``, ``3.weight``: the names of
+is written as ``1.weight``, ``3.weight``: the names of
 ``torch.nn.Sequential(Flatten(), Linear(.., 8), ReLU(), Linear(8, 3))``, which loads the file with
 ``safetensors.torch.load_file`` and ``load_state_dict(strict=True)``. A weight has PyTorch's
-layout ``(out_features, in_features)``. :func:`tensor_names` gives the mapping for a model.
+layout ``(out_features, in_features)``. These are also the names of ``model.state_dict()``
+(``nn.Sequential`` numbers its layers as PyTorch would), and a plain PyTorch state dict saved
+with ``safetensors.torch.save_file`` loads into the matching humblenet model with
+:func:`read_state_dict` (``model.load_state_dict(path)`` on a ``humblenet.Sequential``).
 
 Buffers (state that is kept but not learned, such as running statistics) are written beside the
 weights under their PyTorch names. How many modules a layer takes in PyTorch's numbering is the
@@ -59,7 +62,16 @@ from humblenet.io.atomic import write_atomically
 from humblenet.nn.containers import Sequential, output_shape
 from humblenet.nn.module import Module
 
-__all__ = ["FORMAT_VERSION", "METADATA_KEYS", "ModelFileError", "load", "save", "tensor_names"]
+__all__ = [
+    "FORMAT_VERSION",
+    "METADATA_KEYS",
+    "ModelFileError",
+    "load",
+    "read_state_dict",
+    "save",
+    "save_state_dict",
+    "tensor_names",
+]
 
 FORMAT_VERSION = 1
 """The layout of humblenet's metadata; a reader refuses a file written in a newer one."""
@@ -146,34 +158,25 @@ def _check_flat(model: Module, where: str) -> Sequential:
     return model
 
 
-def tensor_names(model: Sequential) -> dict[str, str]:
-    """Map each humblenet parameter and buffer name to its name in the file (PyTorch's numbering).
-
-    Args:
-        model: a built ``Sequential``.
-
-    Returns:
-        ``{humblenet name: file name}``, in the order of ``model.state_dict()``.
+def tensor_names(model: Sequential) -> list[str]:
+    """The names of the model's parameters and buffers in the file: PyTorch's numbering, the
+    names of ``model.state_dict()``.
 
     >>> from humblenet.nn import Dense, Flatten, Sequential
     >>> model = Sequential([Flatten(input_shape=(2, 2)), Dense(3, activation="relu"), Dense(2)])
     >>> tensor_names(model)
-    {'1.weight': '1.weight', '1.bias': '1.bias', '2.weight': '3.weight', '2.bias': '3.bias'}
+    ['1.weight', '1.bias', '3.weight', '3.bias']
     """
-    names: dict[str, str] = {}
-    torch_index = 0
-    for index, layer in enumerate(model.layers):
-        for name in layer._state_tensors():
-            names[f"{index}.{name}"] = f"{torch_index}.{name}"
-        torch_index += layer.torch_modules
-    return names
+    return list(model._state_tensors())
 
 
 def _describe(model: Sequential, name: str) -> str:
-    """``"the weight of layer 1 (Dense)"`` for humblenet's parameter name ``1.weight``."""
+    """``"the weight of layer 1 (Dense)"`` for the file name ``1.weight``."""
     index, _, attribute = name.partition(".")
-    layer = model.layers[int(index)]
-    return f"the {attribute} of layer {index} ({type(layer).__name__})"
+    for position, (child, layer) in enumerate(model.named_children()):
+        if child == index:
+            return f"the {attribute} of layer {position} ({type(layer).__name__})"
+    return f"tensor {name}"
 
 
 # -- metadata ------------------------------------------------------------------------------------
@@ -320,7 +323,6 @@ def save(
         },
     )
     _check_rebuilds(model)
-    names = tensor_names(model)
     arrays: dict[str, np.ndarray] = {}
     described: dict[str, tuple[str, list[int], bytes]] = {}
     for name, tensor in model._state_tensors().items():
@@ -331,8 +333,8 @@ def save(
                 f"save: {_describe(model, name)} has dtype {array.dtype}; humblenet saves "
                 "float16, float32, float64, int32 or int64 tensors"
             )
-        arrays[names[name]] = array
-        described[names[name]] = (
+        arrays[name] = array
+        described[name] = (
             _SAFETENSORS_DTYPES[array.dtype.name],
             list(array.shape),
             array.tobytes(),
@@ -485,9 +487,10 @@ def _read_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
     if raw is None or "architecture" not in raw:
         raise _refuse(
             path,
-            "the file has no humblenet architecture in its metadata (it was not written by "
-            "humblenet's save, or its metadata was removed)",
-            "Save the model with humblenet's model.save(path)",
+            "the file has no humblenet architecture in its metadata: it holds weights only (a "
+            "PyTorch state_dict saved with safetensors, or weights saved by humblenet)",
+            "Build the matching model and load the weights into it: "
+            "model.load_state_dict(path), or humblenet.load(path, model=model)",
         )
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise _refuse(path, "__metadata__ is not an object of text values", _DAMAGED)
@@ -540,9 +543,8 @@ def _build(path: Path, architecture: dict[str, Any], model_class: type[Sequentia
 
 def _check_against_model(path: Path, header: dict[str, Any], model: Sequential) -> None:
     """Every tensor the architecture needs is in the file, with its shape and dtype."""
-    names = tensor_names(model)
     parameters = model._state_tensors()
-    expected = {names[name]: name for name in parameters}
+    expected = {name: name for name in parameters}
     in_file = [name for name in header if name != "__metadata__"]
     missing = [name for name in expected if name not in header]
     unexpected = [name for name in in_file if name not in expected]
@@ -587,6 +589,39 @@ def _check_finite(path: Path, name: str, array: np.ndarray) -> None:
         )
 
 
+def read_state_dict(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """The tensors of any safetensors file, by name: a PyTorch ``state_dict`` saved with
+    ``safetensors.torch.save_file``, weights saved by ``ModelCheckpoint(save_weights_only=True)``
+    or ``save_state_dict``, or a whole humblenet model file (its metadata is then ignored).
+
+    The file's structure is checked as :func:`load` checks it, and floating-point tensors must
+    be finite. Load the result with ``model.load_state_dict(...)``, which checks every name and
+    shape against the model.
+    """
+    safetensors = _import_safetensors()
+    path = Path(path)
+    data = path.read_bytes()
+    header, _ = _read_header(path, data)
+    try:
+        arrays = dict(safetensors.numpy.load(data))
+    except Exception as error:  # the library's own check, after ours: name it all the same
+        raise _refuse(path, f"safetensors cannot read it ({error})", _DAMAGED) from None
+    for name, array in arrays.items():
+        _check_finite(path, name, array)
+    return arrays
+
+
+def save_state_dict(model: Module, path: str | os.PathLike[str]) -> None:
+    """Write ``model.state_dict()`` alone (weights and buffers, PyTorch's names), atomically, as a
+    safetensors file that ``safetensors.torch.load_file`` and :func:`read_state_dict` read."""
+    safetensors = _import_safetensors()
+    arrays = {
+        name: np.asarray(array, dtype=array.dtype.newbyteorder("<")).copy(order="C")
+        for name, array in model.state_dict().items()
+    }
+    write_atomically(path, safetensors.numpy.save(arrays))
+
+
 def load(path: str | os.PathLike[str], model_class: type[Sequential] = Sequential) -> Sequential:
     """Load a model saved by :func:`save`: rebuild its architecture, check and copy the weights.
 
@@ -620,8 +655,7 @@ def load(path: str | os.PathLike[str], model_class: type[Sequential] = Sequentia
         arrays = safetensors.numpy.load(data)
     except Exception as error:  # the library's own check, after ours: name it all the same
         raise _refuse(path, f"safetensors cannot read it ({error})", _DAMAGED) from None
-    names = tensor_names(model)
-    for file_name in names.values():
+    for file_name in tensor_names(model):
         _check_finite(path, file_name, arrays[file_name])
     described = {
         name: (
@@ -638,7 +672,7 @@ def load(path: str | os.PathLike[str], model_class: type[Sequential] = Sequentia
             "its contents do not match the checksum written when it was saved",
             _DAMAGED,
         )
-    model.load_state_dict({own: arrays[file_name] for own, file_name in names.items()})
+    model.load_state_dict({name: arrays[name] for name in tensor_names(model)})
     model.eval()
     model.metadata = {key: metadata[key] for key in METADATA_KEYS}  # type: ignore[attr-defined]
     return model

@@ -8,6 +8,9 @@ them. Training a model Keras' way (``compile`` / ``fit`` / ``evaluate`` / ``pred
 >>> model = Sequential(Dense(4, input_shape=(3,), seed=0), ReLU(), Dense(2, seed=1))
 >>> [name for name, _ in model.named_parameters()]
 ['0.weight', '0.bias', '2.weight', '2.bias']
+>>> fused = Sequential(Dense(4, activation="relu", input_shape=(3,)), Dense(2))
+>>> list(fused.state_dict())          # PyTorch's names: Linear, ReLU, Linear
+['0.weight', '0.bias', '2.weight', '2.bias']
 >>> Sequential([Dense(4, input_shape=(3,)), Dense(2)]).input_shape   # a list works too
 (3,)
 """
@@ -132,6 +135,16 @@ class Sequential(_LayerList):
         for layer in self.layers:
             x = layer(x)
         return x
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The layers named as in the equivalent ``torch.nn.Sequential``: by their index there,
+        where a layer that stands for two PyTorch modules (a ``Dense`` with an activation)
+        takes two indices. So ``state_dict()`` names are the names PyTorch gives the same
+        weights, and the names in a saved file."""
+        index = 0
+        for layer in self.layers:
+            yield str(index), layer
+            index += layer.torch_modules
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         for layer in self.layers:

@@ -32,7 +32,12 @@ EPSILON = 1e-7
 
 
 class Loss:
-    """A loss: ``loss(prediction, target)`` gives a scalar tensor (the batch mean)."""
+    """A loss: ``loss(prediction, target)`` gives a scalar tensor (the batch mean).
+
+    ``per_sample(prediction, target)`` gives one value per sample (averaged over a sample's
+    outputs), which ``fit`` weighs with ``sample_weight`` / ``class_weight``; the built-in losses
+    define it, and ``loss(...)`` is its mean.
+    """
 
     name = "loss"
     from_logits = False
@@ -40,6 +45,12 @@ class Loss:
 
     def __call__(self, prediction: Tensor, target: Any) -> Tensor:
         raise NotImplementedError
+
+    def per_sample(self, prediction: Tensor, target: Any) -> Tensor:
+        raise NotImplementedError(
+            f"{type(self).__name__} does not define per_sample(prediction, target), which "
+            "weighting samples needs"
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "from_logits": self.from_logits}
@@ -56,6 +67,9 @@ class MeanSquaredError(Loss):
     def __call__(self, prediction: Tensor, target: Any) -> Tensor:
         return F.mse(prediction, _match(prediction, target, "mse"))
 
+    def per_sample(self, prediction: Tensor, target: Any) -> Tensor:
+        return _sample_means(F.mse(prediction, _match(prediction, target, "mse"), "none"))
+
 
 class MeanAbsoluteError(Loss):
     """``mean(|prediction - target|)``."""
@@ -64,6 +78,9 @@ class MeanAbsoluteError(Loss):
 
     def __call__(self, prediction: Tensor, target: Any) -> Tensor:
         return F.mae(prediction, _match(prediction, target, "mae"))
+
+    def per_sample(self, prediction: Tensor, target: Any) -> Tensor:
+        return _sample_means(F.mae(prediction, _match(prediction, target, "mae"), "none"))
 
 
 class SparseCategoricalCrossentropy(Loss):
@@ -80,13 +97,19 @@ class SparseCategoricalCrossentropy(Loss):
         self.from_logits = bool(from_logits)
 
     def __call__(self, prediction: Tensor, target: Any) -> Tensor:
+        return self._loss(prediction, target, "mean")
+
+    def per_sample(self, prediction: Tensor, target: Any) -> Tensor:
+        return self._loss(prediction, target, "none")
+
+    def _loss(self, prediction: Tensor, target: Any, reduction: str) -> Tensor:
         labels = np.asarray(target.data if isinstance(target, Tensor) else target)
         if labels.ndim == 2 and labels.shape[1] == 1:
             labels = labels.reshape(-1)  # Keras also takes labels as a column
         scores = _scores(prediction, "softmax", self.from_logits)
         if scores is not None:
-            return F.cross_entropy(scores, labels)
-        return F.nll(log(clip(prediction, EPSILON, 1 - EPSILON)), labels)
+            return F.cross_entropy(scores, labels, reduction)
+        return F.nll(log(clip(prediction, EPSILON, 1 - EPSILON)), labels, reduction)
 
 
 class CategoricalCrossentropy(Loss):
@@ -99,6 +122,12 @@ class CategoricalCrossentropy(Loss):
         self.from_logits = bool(from_logits)
 
     def __call__(self, prediction: Tensor, target: Any) -> Tensor:
+        return self._loss(prediction, target, "mean")
+
+    def per_sample(self, prediction: Tensor, target: Any) -> Tensor:
+        return self._loss(prediction, target, "none")
+
+    def _loss(self, prediction: Tensor, target: Any, reduction: str) -> Tensor:
         t = np.asarray(
             target.data if isinstance(target, Tensor) else target, dtype=prediction.dtype
         )
@@ -110,9 +139,10 @@ class CategoricalCrossentropy(Loss):
             )
         scores = _scores(prediction, "softmax", self.from_logits)
         if scores is not None:
-            return F.cross_entropy(scores, t)
+            return F.cross_entropy(scores, t, reduction)
         logp = log(clip(prediction, EPSILON, 1 - EPSILON))
-        return -(logp * Tensor(t)).sum(axis=-1).mean()
+        per_row = -(logp * Tensor(t)).sum(axis=-1)
+        return per_row if reduction == "none" else per_row.mean()
 
 
 class BinaryCrossentropy(Loss):
@@ -125,11 +155,22 @@ class BinaryCrossentropy(Loss):
         self.from_logits = bool(from_logits)
 
     def __call__(self, prediction: Tensor, target: Any) -> Tensor:
+        return self._loss(prediction, target, "mean")
+
+    def per_sample(self, prediction: Tensor, target: Any) -> Tensor:
+        return _sample_means(self._loss(prediction, target, "none"))
+
+    def _loss(self, prediction: Tensor, target: Any, reduction: str) -> Tensor:
         t = _match(prediction, target, "binary_crossentropy")
         scores = _scores(prediction, "sigmoid", self.from_logits)
         if scores is not None:
-            return F.binary_cross_entropy_with_logits(scores, t)
-        return F.binary_cross_entropy(clip(prediction, EPSILON, 1 - EPSILON), t)
+            return F.binary_cross_entropy_with_logits(scores, t, reduction)
+        return F.binary_cross_entropy(clip(prediction, EPSILON, 1 - EPSILON), t, reduction)
+
+
+def _sample_means(values: Tensor) -> Tensor:
+    """One value per sample: the mean over every axis but the first (the batch)."""
+    return values.mean(axis=tuple(range(1, values.ndim))) if values.ndim > 1 else values
 
 
 def _scores(prediction: Tensor, function: str, from_logits: bool) -> Tensor | None:

@@ -11,13 +11,15 @@ they restore buffers (running statistics) as well as weights.
 
 from __future__ import annotations
 
+import math
+import os
 from typing import Any
 
 import numpy as np
 
 from humblenet.validation import whole
 
-__all__ = ["Callback", "EarlyStopping", "History", "NanGuard"]
+__all__ = ["Callback", "EarlyStopping", "History", "ModelCheckpoint", "NanGuard"]
 
 
 class Callback:
@@ -60,16 +62,51 @@ class History(Callback):
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
 
 
+def _monitored(owner: str, monitor: str, logs: dict[str, float]) -> float:
+    if monitor not in logs:
+        raise ValueError(
+            f"{owner}: monitor {monitor!r} is not among the logged values {sorted(logs)}; pass "
+            "validation data to watch val_* values"
+        )
+    return float(logs[monitor])
+
+
+def _mode(owner: str, mode: str, monitor: str) -> str:
+    """``"min"`` or ``"max"``; ``"auto"`` is max for accuracies, min otherwise (as Keras)."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"{owner}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "auto":
+        return "max" if "acc" in monitor else "min"
+    return mode
+
+
+def _better(mode: str, value: float, reference: float | None, min_delta: float = 0.0) -> bool:
+    """``value`` improves on ``reference`` by more than ``min_delta`` (a NaN never does)."""
+    if math.isnan(value):
+        return False
+    if reference is None:
+        return True
+    if mode == "min":
+        return value < reference - min_delta
+    return value > reference + min_delta
+
+
 class EarlyStopping(Callback):
-    """Stop when a monitored value has stopped improving.
+    """Stop when a monitored value has stopped improving (Keras' ``EarlyStopping``).
+
+    Each epoch from ``start_from_epoch`` on counts one more epoch of waiting, unless the value
+    improved on the best so far (and on ``baseline``, when one is given): then the wait starts
+    again. Training stops when the wait reaches ``patience`` (0 and 1 both stop at the first
+    epoch that does not improve). A NaN never counts as an improvement.
 
     Args:
         monitor: the value to watch, e.g. ``"val_loss"`` (default) or ``"val_accuracy"``.
-        patience: the number of epochs in a row without improvement after which training stops
-            (as Keras: 0 and 1 both stop at the first epoch that does not improve).
+        patience: epochs without improvement after which training stops.
         min_delta: the smallest change that counts as an improvement.
         mode: ``"min"``, ``"max"``, or ``"auto"`` (max for accuracies, min otherwise).
-        restore_best_weights: at the end, put back the weights of the best epoch.
+        baseline: a value to beat: until the monitored value beats it, the wait is not reset.
+        restore_best_weights: at the end, put back the weights (and buffers) of the best epoch.
+        start_from_epoch: epochs to let pass before watching (a warm-up).
     """
 
     def __init__(
@@ -79,16 +116,18 @@ class EarlyStopping(Callback):
         min_delta: float = 0.0,
         mode: str = "auto",
         restore_best_weights: bool = False,
+        baseline: float | None = None,
+        start_from_epoch: int = 0,
+        verbose: int = 0,
     ) -> None:
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r}")
         self.monitor = monitor
         self.patience = whole("EarlyStopping", "patience", patience)
         self.min_delta = abs(float(min_delta))
-        if mode == "auto":
-            mode = "max" if "acc" in monitor else "min"
-        self.mode = mode
+        self.mode = _mode("EarlyStopping", mode, monitor)
         self.restore_best_weights = restore_best_weights
+        self.baseline = None if baseline is None else float(baseline)
+        self.start_from_epoch = whole("EarlyStopping", "start_from_epoch", start_from_epoch)
+        self.verbose = verbose
         self.best: float | None = None
         self.best_epoch: int | None = None
         self.best_weights: dict[str, np.ndarray] | None = None
@@ -99,37 +138,104 @@ class EarlyStopping(Callback):
         self.best, self.best_epoch, self.best_weights = None, None, None
         self.wait, self.stopped_epoch = 0, None
 
-    def _improved(self, value: float) -> bool:
-        if self.best is None:
-            return True
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
-
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        if self.monitor not in logs:
-            raise ValueError(
-                f"EarlyStopping: monitor {self.monitor!r} is not among the logged values "
-                f"{sorted(logs)}; pass validation data to watch val_* values"
-            )
-        value = logs[self.monitor]
-        if self._improved(value):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
-            if self.restore_best_weights:
-                self.best_weights = self.model.state_dict()
+        value = _monitored("EarlyStopping", self.monitor, logs)
+        if epoch < self.start_from_epoch:
             return
         self.wait += 1
-        if self.wait >= self.patience:
+        if _better(self.mode, value, self.best, self.min_delta):
+            self.best, self.best_epoch = value, epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.state_dict()
+            if self.baseline is None or _better(self.mode, value, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
+            best = "none yet" if self.best is None else f"best {self.best:.4g} at epoch "
+            best += "" if self.best_epoch is None else str(self.best_epoch + 1)
             self.model.stop_reason = (
-                f"early stopping: {self.monitor} has not improved for {self.wait} epochs "
-                f"(best {self.best:.4g} at epoch {(self.best_epoch or 0) + 1})"
+                f"early stopping: {self.monitor} has not improved for {self.wait} epochs ({best})"
             )
 
     def on_train_end(self, logs: dict[str, float]) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             self.model.load_state_dict(self.best_weights)
+        if self.verbose and self.stopped_epoch is not None:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (or only its weights) after epochs, every time or when it is the best
+    so far (Keras' ``ModelCheckpoint``).
+
+    The file is a safetensors file, written atomically: the whole model (``humblenet.load``
+    reads it) or, with ``save_weights_only``, the weights and buffers alone under PyTorch's names
+    (``model.load_state_dict(path)`` reads it, and so does ``safetensors.torch.load_file``).
+
+    Args:
+        filepath: where to write; may hold ``{epoch}`` (counted from 1) and any logged value,
+            with a format: ``"model-{epoch:02d}-{val_loss:.2f}.safetensors"``. It must end in
+            ``.safetensors``.
+        monitor: the value that decides which epoch is best (with ``save_best_only``).
+        save_best_only: write only when the monitored value improves on the best so far.
+        save_weights_only: write the weights and buffers only.
+        mode: ``"min"``, ``"max"`` or ``"auto"``.
+        save_freq: ``"epoch"`` (the only frequency supported).
+        initial_value_threshold: a value the first saved epoch must beat (with
+            ``save_best_only``).
+        verbose: 1 prints a line per save.
+    """
+
+    def __init__(
+        self,
+        filepath: str | os.PathLike[str],
+        monitor: str = "val_loss",
+        verbose: int = 0,
+        save_best_only: bool = False,
+        save_weights_only: bool = False,
+        mode: str = "auto",
+        save_freq: str = "epoch",
+        initial_value_threshold: float | None = None,
+    ) -> None:
+        path = os.fspath(filepath)
+        if not path.endswith(".safetensors"):
+            raise ValueError(
+                f"ModelCheckpoint: humblenet saves models as safetensors files; give a file path "
+                f"ending in .safetensors, e.g. 'best.safetensors', got {path!r}"
+            )
+        if save_freq != "epoch":
+            raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch', got {save_freq!r}")
+        self.filepath = path
+        self.monitor = monitor
+        self.verbose = verbose
+        self.save_best_only = bool(save_best_only)
+        self.save_weights_only = bool(save_weights_only)
+        self.mode = _mode("ModelCheckpoint", mode, monitor)
+        self.best: float | None = (
+            None if initial_value_threshold is None else float(initial_value_threshold)
+        )
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        try:
+            path = self.filepath.format(epoch=epoch + 1, **logs)
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValueError(
+                f"ModelCheckpoint: cannot fill in {self.filepath!r} from the epoch and the logged "
+                f"values {sorted(logs)}: {error}"
+            ) from None
+        if self.save_best_only:
+            value = _monitored("ModelCheckpoint", self.monitor, logs)
+            if not _better(self.mode, value, self.best):
+                return
+            self.best = value
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: saved the model to {path}")
 
 
 class NanGuard(Callback):
