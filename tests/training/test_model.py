@@ -191,3 +191,72 @@ def test_fit_evaluate_and_predict_keep_the_users_mode() -> None:
     model.predict(X)
     model.evaluate(X, LABELS)
     assert model.training and model[1].training
+
+
+class Lazy(humblenet.Model):
+    """A model of the user's own whose Dense layers learn their input size on the first call."""
+
+    def __init__(self) -> None:
+        self.hidden = nn.Dense(8, activation="relu", seed=0)
+        self.out = nn.Dense(2, activation="softmax", seed=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.out(self.hidden(x))
+
+
+def test_a_model_of_lazy_layers_compiles_before_it_has_weights(tmp_path) -> None:
+    model = Lazy()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["acc"])
+    history = model.fit(X, LABELS, epochs=2, batch_size=10, verbose=0, seed=0)
+    assert set(history.history) == {"loss", "acc"}  # logged under the name given, as Keras
+    assert model.hidden.weight.shape == (8, 3) and model.optimizer is not None
+    text = model.summary(print_fn=None)
+    assert "hidden (Dense)" in text and f"Total params: {3 * 8 + 8 + 8 * 2 + 2}" in text
+    with pytest.raises(TypeError, match="model.save_weights"):
+        model.save(tmp_path / "lazy.safetensors")
+    model.save_weights(tmp_path / "lazy.safetensors")
+    again = Lazy()
+    again(X[:1])  # build, then load the weights saved above
+    again.load_state_dict(tmp_path / "lazy.safetensors")
+    np.testing.assert_array_equal(again.predict(X), model.predict(X))
+
+
+def test_sample_and_class_weights_weigh_each_samples_loss_as_keras_does() -> None:
+    """One full-batch step: the weighted loss is sum(w * loss_i) / n and its gradient moves the
+    weights exactly as torch's, given the same weights and the same per-sample weights."""
+    weights = np.linspace(0.5, 2.0, len(X))
+    class_weight = {0: 1.0, 1: 3.0}
+    model = humblenet.Sequential([nn.Dense(2, input_shape=(3,), seed=0, dtype="float64")])
+    loss_object = nn.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer=humblenet.optim.SGD(model.parameters(), 0.1), loss=loss_object)
+    linear = torch.nn.Linear(3, 2).double()
+    with torch.no_grad():
+        linear.weight.copy_(torch.from_numpy(model[0].weight.data))
+        linear.bias.copy_(torch.from_numpy(model[0].bias.data))
+    history = model.fit(
+        X.astype(np.float64), LABELS, epochs=1, batch_size=len(X), shuffle=False, verbose=0,
+        sample_weight=weights, class_weight=class_weight,
+    )  # fmt: skip
+    per_sample = torch.nn.functional.cross_entropy(
+        linear(torch.from_numpy(X.astype(np.float64))), torch.from_numpy(LABELS), reduction="none"
+    )
+    total = torch.from_numpy(weights * np.where(LABELS == 1, 3.0, 1.0))
+    loss = (per_sample * total).sum() / len(X)
+    loss.backward()
+    assert history.history["loss"][0] == pytest.approx(loss.item(), rel=1e-12)
+    with torch.no_grad():
+        expected = linear.weight - 0.1 * linear.weight.grad
+    np.testing.assert_allclose(model[0].weight.data, expected.numpy(), rtol=1e-12)
+
+
+def test_bad_weights_are_refused_before_training() -> None:
+    model = humblenet.Sequential([nn.Dense(2, input_shape=(3,), seed=0)])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    before = model.state_dict()
+    with pytest.raises(
+        ValueError, match=r"sample_weight must hold one number per sample, shape \(40,\)"
+    ):
+        model.fit(X, LABELS, sample_weight=np.ones(3), verbose=0)
+    with pytest.raises(ValueError, match=r"class_weight\[1\] must be finite and >= 0"):
+        model.fit(X, LABELS, class_weight={1: -2.0}, verbose=0)
+    assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())

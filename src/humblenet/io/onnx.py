@@ -37,7 +37,7 @@ from humblenet.io.safetensors import _check_flat
 from humblenet.nn.containers import Sequential, output_shape
 from humblenet.nn.module import Module
 
-__all__ = ["IR_VERSION", "OPSET", "export_onnx"]
+__all__ = ["IR_VERSION", "OPSET", "Graph", "export_onnx"]
 
 OPSET = 17
 """The ONNX operator set the graph uses."""
@@ -56,7 +56,7 @@ def _import_onnx() -> Any:
     return onnx
 
 
-class _Graph:
+class Graph:
     """The nodes and weights of the graph being written, and fresh names for its values.
 
     A layer's ``to_onnx(graph, x)`` calls :meth:`node` for each operator, :meth:`parameter` for
@@ -141,7 +141,7 @@ def export_onnx(
     parameters = model.parameters()
     dtype = parameters[0].dtype if parameters else np.dtype(np.float32)
     element_type = _element_type(onnx, dtype)
-    graph = _Graph(onnx, dtype)
+    graph = Graph(onnx, dtype)
     x = "input"
     for index, (name, layer) in enumerate(model.named_children()):
         graph.enter(index, name, layer)

@@ -142,7 +142,10 @@ def _import_safetensors() -> Any:
 def _check_flat(model: Module, where: str) -> Sequential:
     if not isinstance(model, Sequential):
         raise TypeError(
-            f"{where}: expected a humblenet Sequential model, got {type(model).__name__}"
+            f"{where}: expected a humblenet Sequential model, got {type(model).__name__}; the "
+            "file holds a Sequential's architecture. For a model of your own class, save the "
+            "weights (model.save_weights(path)) and load them into a new instance "
+            "(model.load_state_dict(path))"
         )
     if not model.built or model.input_shape is None:
         raise ValueError(

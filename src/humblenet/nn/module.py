@@ -244,7 +244,8 @@ class Module:
     def get_config(self) -> dict[str, Any]:
         raise TypeError(
             f"{type(self).__name__} has no get_config(), so it cannot be written down; define "
-            "get_config() and register the class with humblenet.nn.register"
+            "get_config() returning its constructor's arguments (and register the class with "
+            "humblenet.nn.register if it is not yet)"
         )
 
     @classmethod
@@ -253,8 +254,13 @@ class Module:
         return cls(**config)
 
     def to_onnx(self, graph: Any, x: str) -> str:
-        """Append this layer's ONNX operators to ``graph`` (see :mod:`humblenet.io.onnx`) and
-        return the name of its output."""
+        """Append this layer's ONNX operators to ``graph`` and return the name of its output.
+
+        ``x`` names the layer's input in the graph. ``graph.node(op_type, inputs, **attributes)``
+        appends one operator and returns the name of its output; ``graph.parameter("weight")``
+        adds this layer's parameter or buffer of that name as a weight of the graph and returns
+        its name; ``graph.constant(0.5)`` gives a scalar. See :class:`humblenet.io.onnx.Graph`.
+        """
         raise NotImplementedError(f"{type(self).__name__} does not define to_onnx(graph, x)")
 
     # -- description ---------------------------------------------------------------------------

@@ -18,7 +18,8 @@ import numpy as np
 __all__ = ["METRICS", "Meter", "count_correct"]
 
 METRICS = ("accuracy", "acc", "mae", "mse")
-"""The metric names ``compile`` accepts (``"acc"`` is logged as ``"accuracy"``)."""
+"""The metric names ``compile`` accepts; each is logged under the name it was given (``"acc"``
+as ``acc`` and ``val_acc``, as Keras does)."""
 
 
 def count_correct(scores: np.ndarray, y: np.ndarray, targets: str, from_logits: bool) -> int:
@@ -62,7 +63,7 @@ class Meter:
         n = len(y)
         self.count += n
         self.loss += loss * n
-        if "accuracy" in self.names:
+        if "accuracy" in self.names or "acc" in self.names:
             self.correct += count_correct(scores, y, self.targets, self.from_logits)
         if "mae" in self.names or "mse" in self.names:
             diff = scores - y.reshape(scores.shape)
@@ -73,8 +74,8 @@ class Meter:
     def logs(self, prefix: str = "") -> dict[str, float]:
         out = {prefix + "loss": self.loss / max(self.count, 1)}
         for name in self.names:
-            if name == "accuracy":
-                out[prefix + "accuracy"] = self.correct / max(self.count, 1)
+            if name in ("accuracy", "acc"):
+                out[prefix + name] = self.correct / max(self.count, 1)
             elif name == "mae":
                 out[prefix + "mae"] = self.abs_error / max(self.elements, 1)
             elif name == "mse":

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -162,13 +163,13 @@ class Model(Module):
             if metric not in METRICS:
                 raise ValueError(f"unknown metric {metric!r}; known metrics: {', '.join(METRICS)}")
         self.loss = loss_fn
-        self.metrics_names = ["accuracy" if m == "acc" else m for m in (metrics or [])]
+        self.metrics_names = list(metrics or [])
         self._optimizer_spec = optimizer
         self._learning_rate = learning_rate
         self.optimizer = None
         self.compiled = True
-        if getattr(self, "built", True) or not isinstance(optimizer, str):
-            self._make_optimizer()
+        if getattr(self, "built", True) and self.parameters() or not isinstance(optimizer, str):
+            self._make_optimizer()  # else fit makes it, once the layers have their weights
 
     def _make_optimizer(self) -> None:
         spec, rate = self._optimizer_spec, self._learning_rate
@@ -208,6 +209,8 @@ class Model(Module):
         shuffle: bool = True,
         seed: int | None = None,
         nan_guard: bool = True,
+        class_weight: dict[int, float] | None = None,
+        sample_weight: Any = None,
     ) -> History:
         """Train on ``(x, y)`` for ``epochs`` passes (Keras' ``fit``).
 
@@ -232,6 +235,11 @@ class Model(Module):
                 of that epoch; while it is on, NumPy's overflow warnings are silenced (the
                 guard's message in ``History.stop_reason``, printed when verbose, says what
                 happened).
+            class_weight: ``{class: weight}``: each sample's loss is multiplied by its class's
+                weight (classes not named weigh 1), as Keras does; for imbalanced classes.
+            sample_weight: one weight per sample of ``x``, multiplied into its loss (with
+                ``class_weight`` too, the two multiply). A weighted batch's loss is
+                ``sum(weight * loss) / batch size``, Keras' rule.
 
         Returns:
             a :class:`History` whose ``history`` has ``loss`` (and ``accuracy``, ``val_loss``,
@@ -249,6 +257,9 @@ class Model(Module):
         x_array = check_x(self, x, "fit")
         input_shape = x_array.shape[1:]
         y_array = check_y(self, self.loss, y, x_array, "fit")
+        weights = _sample_weights(
+            self, y_array, len(x_array), class_weight, sample_weight, self.loss
+        )
         x_val: np.ndarray | None = None
         y_val: np.ndarray | None = None
         if validation_data is not None:
@@ -265,11 +276,15 @@ class Model(Module):
                 )
             x_array, x_val = x_array[:split], x_array[split:]
             y_array, y_val = y_array[:split], y_array[split:]
+            weights = None if weights is None else weights[:split]
         if not getattr(self, "built", True):
             if seed is not None:
                 for position, layer in enumerate(self.children()):
                     seed_layer(layer, seed, position)
             self.build(input_shape)  # type: ignore[attr-defined]
+        elif not self.parameters():  # a model of the user's own class whose layers build lazily
+            with no_grad(), _mode(self, False):
+                self(Tensor(x_array[:1]))
         if self.optimizer is None:
             self._make_optimizer()
 
@@ -281,8 +296,10 @@ class Model(Module):
             callback.set_model(self)
         self.stop_training = False
         self.stop_reason = None
+        # With weights, the loader hands out sample indices; the loop picks y and weights.
+        targets = y_array if weights is None else np.arange(len(x_array))
         loader = DataLoader(
-            x_array, y_array, batch_size=batch_size, shuffle=shuffle, seed=seed, reuse_buffers=True
+            x_array, targets, batch_size=batch_size, shuffle=shuffle, seed=seed, reuse_buffers=True
         )
         logs: dict[str, float] = {}
         for callback in all_callbacks:
@@ -301,7 +318,12 @@ class Model(Module):
                     callback.on_epoch_begin(epoch)
                 meter = self._meter()
                 bar = _progress(len(loader), epoch, epochs, verbose_level)
-                self._train_epoch(loader, meter, bar, guard, epoch)
+                started = time.perf_counter()
+                if weights is None:
+                    self._train_epoch(loader, meter, bar, guard, epoch)
+                else:
+                    self._train_weighted_epoch(loader, y_array, weights, meter, bar, guard, epoch)
+                seconds = time.perf_counter() - started
                 if guard is not None and guard.triggered:
                     if bar is not None:
                         bar.close()
@@ -313,7 +335,7 @@ class Model(Module):
                     bar.set_postfix(logs, refresh=True)
                     bar.close()
                 elif verbose_level >= 1:
-                    print(f"Epoch {epoch + 1}/{epochs} - {_format_logs(logs)}", flush=True)
+                    self._report_epoch(epoch, epochs, logs, len(loader), seconds, verbose_level)
                 for callback in all_callbacks:
                     callback.on_epoch_end(epoch, logs)
                 if self.stop_training:
@@ -344,6 +366,45 @@ class Model(Module):
                 bar.update(1)
                 if batch % 10 == 0:
                     bar.set_postfix(meter.logs(), refresh=False)
+
+    def _train_weighted_epoch(
+        self,
+        loader: DataLoader,
+        y: np.ndarray,
+        weights: np.ndarray,
+        meter: Meter,
+        bar: Any,
+        guard: NanGuard | None,
+        epoch: int,
+    ) -> None:
+        """One pass with weighted samples: the loss is ``sum(weight * per-sample loss) / n``."""
+        optimizer = self.optimizer
+        for batch, (x_batch, index) in enumerate(loader):
+            y_batch, w_batch = y[index], weights[index]
+            scores = self(Tensor(x_batch))
+            per_sample = self.loss.per_sample(scores, y_batch)
+            loss = (per_sample * Tensor(w_batch.astype(per_sample.dtype))).sum() / len(index)
+            loss_value = float(loss.data)
+            if guard is not None and guard.check(loss_value, epoch, batch):
+                return
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            meter.add(loss_value, scores.data, y_batch)
+            if bar is not None:
+                bar.update(1)
+
+    def _report_epoch(
+        self,
+        epoch: int,
+        epochs: int,
+        logs: dict[str, float],
+        steps: int,
+        seconds: float,
+        verbose: int,
+    ) -> None:
+        """The line printed after each epoch when verbose and not showing a progress bar."""
+        print(f"Epoch {epoch + 1}/{epochs} - {_format_logs(logs)}", flush=True)
 
     def _meter(self) -> Meter:
         return Meter(
@@ -417,6 +478,22 @@ class Model(Module):
         """Write the model to a safetensors file (see :func:`humblenet.io.safetensors.save`)."""
         model_file.save(self, path, **metadata)
 
+    def save_weights(self, path: str | os.PathLike[str]) -> None:
+        """Write ``state_dict()`` alone (PyTorch's names) to a safetensors file, atomically."""
+        model_file.save_state_dict(self, path)
+
+    def load_state_dict(self, state: Any, strict: bool = True) -> None:
+        """Copy values into the parameters and buffers: from a dict (``state_dict()``'s), or
+        from a safetensors file's path: a PyTorch state dict saved with
+        ``safetensors.torch.save_file``, ``save_weights``' file, or a saved model."""
+        if isinstance(state, str | os.PathLike):
+            state = model_file.read_state_dict(state)
+        super().load_state_dict(state, strict=strict)
+
+    def load_weights(self, path: str | os.PathLike[str]) -> None:
+        """Keras' name for ``load_state_dict(path)``."""
+        self.load_state_dict(path)
+
 
 @register(writes_as="Sequential")
 class Sequential(Model, _Layers):
@@ -428,9 +505,66 @@ class Sequential(Model, _Layers):
     """
 
 
-def load(path: str | os.PathLike[str]) -> Sequential:
+def load(path: str | os.PathLike[str], model: Module | None = None) -> Any:
     """Load a model saved with ``model.save(path)``, ready to ``predict`` (or to ``compile`` and
-    train on); see :func:`humblenet.io.safetensors.load` for what is checked."""
-    model = model_file.load(path, model_class=Sequential)
-    assert isinstance(model, Sequential)
-    return model
+    train on); see :func:`humblenet.io.safetensors.load` for what is checked.
+
+    With ``model``, the file's tensors are loaded into that model instead (and it is returned):
+    a plain PyTorch state dict saved with ``safetensors.torch.save_file`` loads into the
+    matching humblenet model this way, every name and shape checked.
+    """
+    if model is not None:
+        model.load_state_dict(model_file.read_state_dict(path))
+        return model
+    loaded = model_file.load(path, model_class=Sequential)
+    assert isinstance(loaded, Sequential)
+    return loaded
+
+
+def _sample_weights(
+    model: Module,
+    y: np.ndarray,
+    n: int,
+    class_weight: dict[int, float] | None,
+    sample_weight: Any,
+    loss: Any,
+) -> np.ndarray | None:
+    """One weight per sample from ``class_weight`` and ``sample_weight`` (None when neither)."""
+    if class_weight is None and sample_weight is None:
+        return None
+    weights = np.ones(n, dtype=np.float64)
+    if sample_weight is not None:
+        given = np.asarray(
+            sample_weight.data if isinstance(sample_weight, Tensor) else sample_weight
+        )
+        if given.dtype.kind not in "fiu" or given.shape != (n,):
+            raise ValueError(
+                f"fit: sample_weight must hold one number per sample, shape ({n},), got "
+                f"{given.dtype} of shape {given.shape}"
+            )
+        if not np.all(np.isfinite(given)) or np.any(given < 0):
+            raise ValueError("fit: sample_weight must be finite and >= 0")
+        weights *= given
+    if class_weight is not None:
+        if not isinstance(class_weight, dict):
+            raise TypeError(
+                "fit: class_weight must be a dict {class: weight}, got "
+                f"{type(class_weight).__name__}"
+            )
+        targets = getattr(loss, "targets", "any")
+        if targets == "one_hot" or (y.ndim == 2 and y.shape[1] > 1):
+            labels = y.argmax(axis=1)
+        elif targets in ("labels", "binary", "any"):
+            labels = np.rint(y.reshape(n, -1)[:, 0]).astype(np.int64)
+        else:
+            raise ValueError(
+                f"fit: class_weight needs class targets; the loss {loss.name!r} has none"
+            )
+        for label, factor in class_weight.items():
+            weight = float(factor)
+            if not np.isfinite(weight) or weight < 0:
+                raise ValueError(
+                    f"fit: class_weight[{label!r}] must be finite and >= 0, got {factor!r}"
+                )
+            weights[labels == int(label)] *= weight
+    return weights

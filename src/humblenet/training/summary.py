@@ -14,11 +14,32 @@ from humblenet.nn.module import Module
 __all__ = ["summary_text"]
 
 
+def _values(layer: Module) -> int:
+    return layer.count_params() + sum(b.size for b in layer.buffers())
+
+
+def _child_rows(model: Module) -> list[tuple[str, str, str]]:
+    """For a model of the user's own class: one row per attribute that is a layer (its output
+    shape is known only from running it, so it shows "?")."""
+    rows = [
+        (f"{name} ({type(child).__name__})", "?", f"{_values(child):,}")
+        for name, child in model.named_children()
+    ]
+    if not model.parameters():
+        raise RuntimeError(
+            "summary: the model has no weights yet; call it on a batch (model(x[:1])) or fit it "
+            "first"
+        )
+    return rows
+
+
 def _rows(model: Module) -> list[tuple[str, str, str]]:
     """One row per layer: ``name (Class)``, output shape, number of values it holds."""
     shape = getattr(model, "input_shape", None)
     layers = getattr(model, "layers", None)
-    if not getattr(model, "built", True) or shape is None or layers is None:
+    if layers is None:
+        return _child_rows(model)
+    if not getattr(model, "built", True) or shape is None:
         raise RuntimeError(
             "summary: the model is not built yet; give the first layer input_shape=..., call "
             "model.build(input_shape), or fit it first"
@@ -32,8 +53,7 @@ def _rows(model: Module) -> list[tuple[str, str, str]]:
         index = counts.get(base, 0)
         counts[base] = index + 1
         name = getattr(layer, "name", None) or (base if index == 0 else f"{base}_{index}")
-        values = layer.count_params() + sum(b.size for b in layer.buffers())
-        rows.append((f"{name} ({kind})", str((None, *shape)), f"{values:,}"))
+        rows.append((f"{name} ({kind})", str((None, *shape)), f"{_values(layer):,}"))
     return rows
 
 
