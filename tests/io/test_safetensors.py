@@ -185,7 +185,7 @@ def torch_every_layer_model() -> torch.nn.Sequential:
         nn.Flatten(),
         nn.Linear(6, 8), nn.ReLU(),
         nn.Dropout(0.2),
-        nn.Linear(8, 7), nn.LeakyReLU(0.01),
+        nn.Linear(8, 7), nn.LeakyReLU(0.2),
         nn.Linear(7, 6), nn.GELU(),
         nn.Linear(6, 6), nn.Tanh(),
         nn.Linear(6, 5),

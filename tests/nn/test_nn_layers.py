@@ -56,7 +56,7 @@ def test_dense_without_bias_and_seeded_weights() -> None:
     [
         (None, lambda z: z),
         ("relu", torch.relu),
-        ("leaky_relu", lambda z: torch.nn.functional.leaky_relu(z, 0.01)),
+        ("leaky_relu", lambda z: torch.nn.functional.leaky_relu(z, 0.2)),  # Keras: slope 0.2
         ("sigmoid", torch.sigmoid),
         ("tanh", torch.tanh),
         ("gelu", torch.nn.functional.gelu),

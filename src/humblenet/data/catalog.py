@@ -49,6 +49,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_jogging",
     "load_mnist",
+    "load_raw_images",
 ]
 
 DATA_ENVIRONMENT_VARIABLE = "HUMBLENET_DATA"
@@ -230,9 +231,8 @@ def _read_checked_idx(path: Path, ndim: int) -> np.ndarray:
     return array
 
 
-def _load_idx_split(
-    found: dict[str, Path], part: str, flatten: bool
-) -> tuple[np.ndarray, np.ndarray]:
+def _raw_idx_split(found: dict[str, Path], part: str) -> tuple[np.ndarray, np.ndarray]:
+    """One part's images and labels as the files hold them (uint8), checked to belong together."""
     images_path, labels_path = found[f"{part}_images"], found[f"{part}_labels"]
     images = _read_checked_idx(images_path, 3)
     labels = _read_checked_idx(labels_path, 1)
@@ -248,6 +248,13 @@ def _load_idx_split(
         )
     if labels.size and labels.max() > 9:
         raise ValueError(f"{labels_path.name}: label {labels.max()} found, expected 0 to 9")
+    return images, labels
+
+
+def _load_idx_split(
+    found: dict[str, Path], part: str, flatten: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = _raw_idx_split(found, part)
     x = images.astype(np.float32)
     x /= 255  # float32 in [0, 1], as torchvision's ToTensor and the series' x / 255
     if flatten:
@@ -287,6 +294,53 @@ _MNIST_HOW = (
 )
 
 
+def _found_files(name: str, folder: str | os.PathLike[str] | None = None) -> dict[str, Path]:
+    """The four IDX files of ``"fashion-mnist"`` or ``"mnist"``; DatasetNotFoundError if absent,
+    listing every place searched and how to get the data."""
+    if name == "fashion-mnist":
+        found, reasons = _locate(fashion_mnist_search_folders())
+        if found is None:
+            unset = (
+                ""
+                if os.environ.get(DATA_ENVIRONMENT_VARIABLE)
+                else f" (${DATA_ENVIRONMENT_VARIABLE} is not set)"
+            )
+            raise DatasetNotFoundError(
+                f"Fashion-MNIST not found; searched{unset}: {'; '.join(reasons)}. To get it, "
+                f"{_FASHION_HOW}"
+            )
+        return found
+    found, reasons = _locate(_mnist_search_folders(folder))
+    if found is None:
+        searched = (
+            "; ".join(reasons)
+            if reasons
+            else f"no folder given and ${DATA_ENVIRONMENT_VARIABLE} is not set"
+        )
+        raise DatasetNotFoundError(
+            f"MNIST not found; searched: {searched}. To get it, {_MNIST_HOW}"
+        )
+    return found
+
+
+def load_raw_images(
+    name: str, folder: str | os.PathLike[str] | None = None
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """``((x_train, y_train), (x_test, y_test))`` of ``"fashion-mnist"`` or ``"mnist"`` exactly as
+    the IDX files hold them: uint8 images of shape (N, 28, 28) with values 0 to 255, and uint8
+    labels of shape (N,) (what Keras' ``load_data()`` returns). Arrays are fresh copies.
+
+    Raises:
+        DatasetNotFoundError: the files are not found (the message says where it looked and how
+            to get them).
+    """
+    if name not in ("fashion-mnist", "mnist"):
+        raise ValueError(f"load_raw_images: name must be 'fashion-mnist' or 'mnist', got {name!r}")
+    found = _found_files(name, folder)
+    parts = [_raw_idx_split(found, part) for part in ("train", "test")]
+    return tuple((images.copy(), labels.copy()) for images, labels in parts)  # type: ignore[return-value]
+
+
 def load_fashion_mnist(flatten: bool = False) -> Dataset:
     """Load Fashion-MNIST: 60,000 training and 10,000 test images of clothes, 10 classes.
 
@@ -306,17 +360,7 @@ def load_fashion_mnist(flatten: bool = False) -> Dataset:
             searched and how to install the data.
         ValueError: a file is damaged or does not match the others.
     """
-    found, reasons = _locate(fashion_mnist_search_folders())
-    if found is None:
-        unset = (
-            ""
-            if os.environ.get(DATA_ENVIRONMENT_VARIABLE)
-            else f" (${DATA_ENVIRONMENT_VARIABLE} is not set)"
-        )
-        raise DatasetNotFoundError(
-            f"Fashion-MNIST not found; searched{unset}: {'; '.join(reasons)}. To get it, "
-            f"{_FASHION_HOW}"
-        )
+    found = _found_files("fashion-mnist")
     return _idx_dataset("fashion-mnist", found, flatten, FASHION_MNIST_CLASSES, _FASHION_ABOUT)
 
 
@@ -334,17 +378,7 @@ def load_mnist(folder: str | os.PathLike[str] | None = None, flatten: bool = Fal
         DatasetNotFoundError: the folder lacks files (the message names the files expected).
         ValueError: a file is damaged or does not match the others.
     """
-    folders = _mnist_search_folders(folder)
-    found, reasons = _locate(folders)
-    if found is None:
-        searched = (
-            "; ".join(reasons)
-            if reasons
-            else (f"no folder given and ${DATA_ENVIRONMENT_VARIABLE} is not set")
-        )
-        raise DatasetNotFoundError(
-            f"MNIST not found; searched: {searched}. To get it, {_MNIST_HOW}"
-        )
+    found = _found_files("mnist", folder)
     return _idx_dataset("mnist", found, flatten, DIGIT_CLASSES, _MNIST_ABOUT)
 
 

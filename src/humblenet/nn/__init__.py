@@ -16,6 +16,7 @@ from humblenet.nn.containers import ModuleList, Sequential
 from humblenet.nn.layers import (
     ACTIVATIONS,
     GELU,
+    Activation,
     Dense,
     Dropout,
     Flatten,
@@ -41,6 +42,7 @@ from humblenet.nn.registry import from_config, layer_config, register
 
 __all__ = [
     "ACTIVATIONS",
+    "Activation",
     "BinaryCrossentropy",
     "CategoricalCrossentropy",
     "Dense",

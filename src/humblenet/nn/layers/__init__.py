@@ -6,6 +6,7 @@
 from humblenet.nn.layers.activation import (
     ACTIVATIONS,
     GELU,
+    Activation,
     LeakyReLU,
     ReLU,
     Sigmoid,
@@ -22,6 +23,7 @@ from humblenet.nn.registry import from_config, layer_config
 
 __all__ = [
     "ACTIVATIONS",
+    "Activation",
     "Dense",
     "Dropout",
     "Flatten",

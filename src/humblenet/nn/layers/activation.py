@@ -25,6 +25,7 @@ from humblenet.tensor import Tensor
 
 __all__ = [
     "ACTIVATIONS",
+    "Activation",
     "GELU",
     "LeakyReLU",
     "ReLU",
@@ -35,8 +36,9 @@ __all__ = [
     "activation_layer",
 ]
 
-ACTIVATIONS: dict[str, type[Layer] | None] = {"linear": None}
-"""Each name ``Dense(activation=...)`` accepts, and the layer class it stands for."""
+ACTIVATIONS: dict[str, Callable[[], Layer] | None] = {"linear": None}
+"""Each name ``Dense(activation=...)`` accepts, and what makes the layer it stands for (a class,
+or a function for a layer with settings: ``"leaky_relu"`` is Keras' slope of 0.2)."""
 
 A = TypeVar("A", bound=type[Layer])
 
@@ -59,8 +61,8 @@ def activation_layer(name: str | None) -> Layer | None:
     if not isinstance(name, str) or name not in ACTIVATIONS:
         known = ", ".join(sorted(ACTIVATIONS))
         raise ValueError(f"unknown activation {name!r}; known activations: {known} (or None)")
-    cls = ACTIVATIONS[name]
-    return None if cls is None else cls()
+    make = ACTIVATIONS[name]
+    return None if make is None else make()
 
 
 @activation("relu")
@@ -74,9 +76,10 @@ class ReLU(Layer):
         return str(graph.node("Relu", [x]))
 
 
-@activation("leaky_relu")
+@register
 class LeakyReLU(Layer):
-    """``x`` where positive, ``negative_slope * x`` elsewhere."""
+    """``x`` where positive, ``negative_slope * x`` elsewhere (0.01 by default, as PyTorch's
+    ``nn.LeakyReLU``; ``Dense(activation="leaky_relu")`` uses Keras' 0.2)."""
 
     def __init__(
         self, negative_slope: float = 0.01, name: str | None = None, input_shape: Any = None
@@ -92,6 +95,14 @@ class LeakyReLU(Layer):
 
     def to_onnx(self, graph: Any, x: str) -> str:
         return str(graph.node("LeakyRelu", [x], alpha=self.negative_slope))
+
+
+def _keras_leaky_relu() -> Layer:
+    """The layer ``activation="leaky_relu"`` stands for: Keras' ``leaky_relu``, slope 0.2."""
+    return LeakyReLU(negative_slope=0.2)
+
+
+ACTIVATIONS["leaky_relu"] = _keras_leaky_relu
 
 
 @activation("sigmoid")
@@ -175,3 +186,38 @@ class Softmax(Layer):
 
     def to_onnx(self, graph: Any, x: str) -> str:
         return str(graph.node("Softmax", [x], axis=self.axis))
+
+
+@register
+class Activation(Layer):
+    """An activation given by name, as a layer of its own (Keras' ``Activation("relu")``).
+
+    Args:
+        activation: any name ``Dense(activation=...)`` accepts (see :data:`ACTIVATIONS`).
+    """
+
+    def __init__(
+        self, activation: str | None, name: str | None = None, input_shape: Any = None
+    ) -> None:
+        super().__init__(input_shape, name)
+        layer = activation_layer(activation)
+        self.activation = activation
+        self._forward = None if layer is None else layer.forward
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x if self._forward is None else self._forward(x)
+
+    @property
+    def probability(self) -> str | None:
+        layer = activation_layer(self.activation)
+        return None if layer is None else layer.probability
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "activation": self.activation}
+
+    def to_onnx(self, graph: Any, x: str) -> str:
+        layer = activation_layer(self.activation)
+        return str(graph.node("Identity", [x])) if layer is None else layer.to_onnx(graph, x)
+
+    def extra_repr(self) -> str:
+        return repr(self.activation)
