@@ -54,6 +54,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "data": ("humblenet.data", None),
     "training": ("humblenet.training", None),
     "io": ("humblenet.io", None),
+    "keras": ("humblenet.keras", None),
     "validation": ("humblenet.validation", None),
     "plots": ("humblenet.plots", None),
 }

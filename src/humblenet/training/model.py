@@ -144,8 +144,9 @@ class Model(Module):
         """Choose how the model learns (Keras' ``compile``).
 
         Args:
-            optimizer: a name (``"sgd"``, ``"rmsprop"``, ``"adagrad"``, ``"adam"``, ``"adamw"``)
-                or an optimizer from :mod:`humblenet.optim` built on ``model.parameters()``.
+            optimizer: a name (``"sgd"``, ``"rmsprop"``, ``"adagrad"``, ``"adam"``, ``"adamw"``),
+                an optimizer from :mod:`humblenet.optim` built on ``model.parameters()``, or one
+                built without parameters that has ``bind(parameters)`` (``keras.optimizers``).
             loss: a name (``"mse"``, ``"mae"``, ``"sparse_categorical_crossentropy"``,
                 ``"categorical_crossentropy"``, ``"binary_crossentropy"``), a loss object
                 (called ``loss(prediction, target)``), or a function ``loss(y_true, y_pred)``
@@ -174,6 +175,9 @@ class Model(Module):
     def _make_optimizer(self) -> None:
         spec, rate = self._optimizer_spec, self._learning_rate
         if not isinstance(spec, str):
+            bind = getattr(spec, "bind", None)  # an optimizer built without parameters (Keras')
+            if bind is not None and not isinstance(spec, optim.Optimizer):
+                spec = bind(self.parameters())
             if rate is not None:
                 spec.learning_rate = rate
             self.optimizer = spec

@@ -1,0 +1,14 @@
+"""Keras' callback names over humblenet's callbacks (:mod:`humblenet.training.callbacks`)."""
+
+from humblenet.training.callbacks import (
+    Callback,
+    EarlyStopping,
+    History,
+    ModelCheckpoint,
+    NanGuard,
+)
+
+TerminateOnNaN = NanGuard
+"""Keras' name for the guard against a non-finite loss (in humblenet it is on by default)."""
+
+__all__ = ["Callback", "EarlyStopping", "History", "ModelCheckpoint", "TerminateOnNaN"]
