@@ -98,10 +98,7 @@ class Model(training.Model):
         if level:
             steps = -(-len(x) // batch_size)
             print(_keras_line(steps, time.perf_counter() - started, logs, level), flush=True)
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return training._results(logs, return_dict)
 
 
 @register(writes_as="Sequential")

@@ -323,10 +323,7 @@ class Model(Module):
                 meter = self._meter()
                 bar = _progress(len(loader), epoch, epochs, verbose_level)
                 started = time.perf_counter()
-                if weights is None:
-                    self._train_epoch(loader, meter, bar, guard, epoch)
-                else:
-                    self._train_weighted_epoch(loader, y_array, weights, meter, bar, guard, epoch)
+                self._train_epoch(loader, meter, bar, guard, epoch, y_array, weights)
                 seconds = time.perf_counter() - started
                 if guard is not None and guard.triggered:
                     if bar is not None:
@@ -352,13 +349,32 @@ class Model(Module):
         return history
 
     def _train_epoch(
-        self, loader: DataLoader, meter: Meter, bar: Any, guard: NanGuard | None, epoch: int
+        self,
+        loader: DataLoader,
+        meter: Meter,
+        bar: Any,
+        guard: NanGuard | None,
+        epoch: int,
+        y: np.ndarray | None = None,
+        weights: np.ndarray | None = None,
     ) -> None:
-        """One pass over the training batches: forward, loss, backward, update."""
+        """One pass over the training batches: forward, loss, backward, update.
+
+        With ``weights``, the loader hands out sample indices (picking ``y`` and the weights),
+        and a batch's loss is ``sum(weight * per-sample loss) / n``, Keras' rule.
+        """
         optimizer = self.optimizer
-        for batch, (x_batch, y_batch) in enumerate(loader):
+        for batch, (x_batch, second) in enumerate(loader):
             scores = self(Tensor(x_batch))
-            loss = self.loss(scores, y_batch)
+            if weights is None:
+                y_batch = second
+                loss = self.loss(scores, y_batch)
+            else:
+                assert y is not None
+                y_batch, w_batch = y[second], weights[second]
+                per_sample = self.loss.per_sample(scores, y_batch)
+                weighted = per_sample * Tensor(w_batch.astype(per_sample.dtype))
+                loss = weighted.sum() / len(w_batch)
             loss_value = float(loss.data)
             if guard is not None and guard.check(loss_value, epoch, batch):
                 return
@@ -370,33 +386,6 @@ class Model(Module):
                 bar.update(1)
                 if batch % 10 == 0:
                     bar.set_postfix(meter.logs(), refresh=False)
-
-    def _train_weighted_epoch(
-        self,
-        loader: DataLoader,
-        y: np.ndarray,
-        weights: np.ndarray,
-        meter: Meter,
-        bar: Any,
-        guard: NanGuard | None,
-        epoch: int,
-    ) -> None:
-        """One pass with weighted samples: the loss is ``sum(weight * per-sample loss) / n``."""
-        optimizer = self.optimizer
-        for batch, (x_batch, index) in enumerate(loader):
-            y_batch, w_batch = y[index], weights[index]
-            scores = self(Tensor(x_batch))
-            per_sample = self.loss.per_sample(scores, y_batch)
-            loss = (per_sample * Tensor(w_batch.astype(per_sample.dtype))).sum() / len(index)
-            loss_value = float(loss.data)
-            if guard is not None and guard.check(loss_value, epoch, batch):
-                return
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad()
-            meter.add(loss_value, scores.data, y_batch)
-            if bar is not None:
-                bar.update(1)
 
     def _report_epoch(
         self,
@@ -452,10 +441,7 @@ class Model(Module):
         logs = self._evaluate_arrays(x_array, y_array, batch_size)
         if verbose:
             print(_format_logs(logs))
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+        return _results(logs, return_dict)
 
     def predict(self, x: Any, batch_size: int = 1024, verbose: int = 0) -> np.ndarray:
         """The model's outputs for ``x`` (probabilities when it ends in softmax), as a NumPy
@@ -523,6 +509,14 @@ def load(path: str | os.PathLike[str], model: Module | None = None) -> Any:
     loaded = model_file.load(path, model_class=Sequential)
     assert isinstance(loaded, Sequential)
     return loaded
+
+
+def _results(logs: dict[str, float], return_dict: bool) -> Any:
+    """What ``evaluate`` returns: the logs, or the loss alone, or ``[loss, metric, ...]``."""
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
 
 
 def _sample_weights(
