@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from humblenet import validation
+from humblenet import distributed, validation
 from humblenet.cli._common import (
     DATA_HELP,
     UserError,
@@ -302,7 +302,10 @@ def run(args: argparse.Namespace) -> int:
         else f"regression of {data.target}"
     )
     counts = ", ".join(f"{len(x)} {name}" for name, (x, _) in parts.items())
-    print(f"training {_describe_network(model)} on {data.name} ({what}; {counts} samples)")
+    # Under `mpiexec -n N`, fit trains on all ranks together; only rank 0 prints and saves.
+    root = distributed.rank() == 0
+    if root:
+        print(f"training {_describe_network(model)} on {data.name} ({what}; {counts} samples)")
 
     # 4. Train, then score every part with the final weights.
     validation_data = None
@@ -324,10 +327,12 @@ def run(args: argparse.Namespace) -> int:
     prefixes = {"training": "", "validation": "val_", "test": "test_"}
     for name, (x, y) in parts.items():
         logs = model.evaluate(x, y, return_dict=True)
-        print(f"{name + ':':<12}{format_metrics(logs)}")
+        if root:
+            print(f"{name + ':':<12}{format_metrics(logs)}")
         metrics.update({prefixes[name] + key: value for key, value in logs.items()})
 
     # 5. Write the outputs, only now that everything worked.
-    _save_outputs(model, history, data, scaler, metrics, out, plot)
-    print(f"saved the model to {out}" + (f" and the curves to {plot}" if plot else ""))
+    if root:
+        _save_outputs(model, history, data, scaler, metrics, out, plot)
+        print(f"saved the model to {out}" + (f" and the curves to {plot}" if plot else ""))
     return 0

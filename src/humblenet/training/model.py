@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from humblenet import optim
+from humblenet import distributed, optim
 from humblenet.data import DataLoader
 from humblenet.io import safetensors as model_file
 from humblenet.nn import losses as losses_module
@@ -291,6 +291,11 @@ class Model(Module):
                 self(Tensor(x_array[:1]))
         if self.optimizer is None:
             self._make_optimizer()
+        # Under `mpiexec -n N` (N > 1) each rank trains on its part of every batch; else None.
+        parallel = distributed.data_parallel(self, self.optimizer, batch_size, len(x_array))
+        if parallel is not None:
+            seed = parallel.common_seed(seed)  # all ranks cut the same global batches
+            verbose_level = verbose_level if parallel.rank == 0 else 0  # rank 0 prints
 
         # 2. The loop.
         history = History()
@@ -323,12 +328,14 @@ class Model(Module):
                 meter = self._meter()
                 bar = _progress(len(loader), epoch, epochs, verbose_level)
                 started = time.perf_counter()
-                self._train_epoch(loader, meter, bar, guard, epoch, y_array, weights)
+                self._train_epoch(loader, meter, bar, guard, epoch, y_array, weights, parallel)
                 seconds = time.perf_counter() - started
                 if guard is not None and guard.triggered:
                     if bar is not None:
                         bar.close()
                     break
+                if parallel is not None:
+                    parallel.reduce_meter(meter)  # the metrics of the whole data, on every rank
                 logs = meter.logs()
                 if x_val is not None and y_val is not None:
                     logs.update(self._evaluate_arrays(x_val, y_val, max(batch_size, 256), "val_"))
@@ -357,14 +364,19 @@ class Model(Module):
         epoch: int,
         y: np.ndarray | None = None,
         weights: np.ndarray | None = None,
+        parallel: Any = None,
     ) -> None:
         """One pass over the training batches: forward, loss, backward, update.
 
         With ``weights``, the loader hands out sample indices (picking ``y`` and the weights),
-        and a batch's loss is ``sum(weight * per-sample loss) / n``, Keras' rule.
+        and a batch's loss is ``sum(weight * per-sample loss) / n``, Keras' rule. With
+        ``parallel`` (:func:`humblenet.distributed.data_parallel`), this rank trains on its part
+        of each batch and the gradients are averaged over the ranks before the step.
         """
         optimizer = self.optimizer
         for batch, (x_batch, second) in enumerate(loader):
+            if parallel is not None:
+                x_batch, second = parallel.share(x_batch, second)
             scores = self(Tensor(x_batch))
             if weights is None:
                 y_batch = second
@@ -376,9 +388,14 @@ class Model(Module):
                 weighted = per_sample * Tensor(w_batch.astype(per_sample.dtype))
                 loss = weighted.sum() / len(w_batch)
             loss_value = float(loss.data)
-            if guard is not None and guard.check(loss_value, epoch, batch):
+            checked = (
+                loss_value if parallel is None else parallel.batch_loss(loss_value, len(x_batch))
+            )
+            if guard is not None and guard.check(checked, epoch, batch):
                 return
             loss.backward()
+            if parallel is not None:
+                parallel.average_gradients()
             optimizer.step()
             optimizer.zero_grad()
             meter.add(loss_value, scores.data, y_batch)
