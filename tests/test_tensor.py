@@ -97,10 +97,10 @@ def test_retain_graph_allows_a_second_backward_that_accumulates_like_torch():
 def test_backward_of_a_non_scalar_needs_an_explicit_gradient():
     x = leaf()
     y = x * x
-    with pytest.raises(RuntimeError, match=r"shape \(2, 3\).*pass grad="):
+    with pytest.raises(RuntimeError, match=r"shape \(2, 3\).*pass gradient="):
         y.backward()
     upstream = np.arange(6.0).reshape(2, 3)
-    y.backward(upstream)
+    y.backward(gradient=upstream)  # torch's keyword
     ref = torch.tensor(X, requires_grad=True)
     (ref * ref).backward(torch.from_numpy(upstream))
     np.testing.assert_allclose(x.grad, ref.grad.numpy(), rtol=1e-15)
@@ -108,7 +108,7 @@ def test_backward_of_a_non_scalar_needs_an_explicit_gradient():
 
 def test_backward_with_a_gradient_of_the_wrong_shape_names_both_shapes():
     y = leaf() * 2
-    with pytest.raises(ValueError, match=r"grad has shape \(3,\), expected .*\(2, 3\)"):
+    with pytest.raises(ValueError, match=r"gradient has shape \(3,\), expected .*\(2, 3\)"):
         y.backward(np.ones(3))
 
 
@@ -258,7 +258,6 @@ def test_matmul_shape_mismatch_message_is_exact():
         (lambda a, b: F.linear(a, b.reshape(1, 5)), ["linear", "(3, 4)", "(1, 5)"]),
         (lambda a, b: a.reshape(5, 5), ["reshape", "(3, 4)", "(5, 5)"]),
         (lambda a, b: a.expand(5, 5), ["broadcast_to", "(3, 4)", "(5, 5)"]),
-        (lambda a, b: a.squeeze(0), ["squeeze", "(3, 4)"]),
         (lambda a, b: a @ b, ["matmul", "(3, 4)", "(5,)", "inner sizes 4 and 5"]),
     ],
 )

@@ -1,6 +1,8 @@
 """Activations, the softmax family, dropout and losses: differentiable functions on tensors.
 
-Each is a primitive with its forward and backward side by side, written to be numerically stable
+(``relu``, ``sigmoid``, ``tanh``, ``softmax``, ``log_softmax`` and ``logsumexp`` are also Tensor
+methods, so they are defined in :mod:`humblenet.tensor` and exported from here.) Each is a
+primitive with its forward and backward side by side, written to be numerically stable
 (softmax and log-softmax subtract the maximum, sigmoid is split by sign, cross-entropy takes logits,
 binary cross-entropy takes logits or clamps its logarithms) and to make few passes over the data.
 
@@ -17,7 +19,19 @@ from typing import Any
 
 import numpy as np
 
-from humblenet.tensor import Tensor, _data, _normalize_axes, unbroadcast
+from humblenet.tensor import (
+    Tensor,
+    _data,
+    _shifted,
+    _sigmoid,
+    log_softmax,
+    logsumexp,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+    unbroadcast,
+)
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -66,29 +80,13 @@ def linear(
 
 
 # -- activations ---------------------------------------------------------------------------------
-
-
-def _with_logits(probabilities: Tensor, logits: Tensor) -> Tensor:
-    """Let ``probabilities`` (softmax over the last axis, or sigmoid) carry the scores they came
-    from: a cross-entropy given these probabilities then computes from the scores instead, one
-    stable pass without clipping, as Keras does (see :mod:`humblenet.nn.losses`)."""
-    probabilities._logits = logits
-    return probabilities
+# relu, sigmoid, tanh, softmax, log_softmax and logsumexp are Tensor methods too (``x.relu()``),
+# so their primitives live in humblenet.tensor; this module exports them beside the others.
 
 
 def logits_of(probabilities: Tensor) -> Tensor | None:
     """The scores that softmax (last axis) or sigmoid turned into ``probabilities``, or None."""
     return probabilities._logits
-
-
-def relu(x: Tensor) -> Tensor:
-    """``max(x, 0)``; the gradient is 0 where ``x <= 0``."""
-    out = np.maximum(x.data, 0)
-
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        return (g * (out > 0),)
-
-    return Tensor._make(out, (x,), backward, "relu")
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -100,32 +98,6 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
         return (np.where(positive, g, g * negative_slope),)
 
     return Tensor._make(out, (x,), backward, "leaky_relu")
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """Logistic function split by sign, so ``exp`` only ever sees non-positive numbers."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
-
-
-def sigmoid(x: Tensor) -> Tensor:
-    """``1 / (1 + exp(-x))``, without overflow for large ``|x|``."""
-    out = _sigmoid(x.data)
-
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        return (g * out * (1 - out),)
-
-    return _with_logits(Tensor._make(out, (x,), backward, "sigmoid"), x)
-
-
-def tanh(x: Tensor) -> Tensor:
-    """Hyperbolic tangent."""
-    out = np.tanh(x.data)
-
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        return (g * (1 - out * out),)
-
-    return Tensor._make(out, (x,), backward, "tanh")
 
 
 _erf = np.frompyfunc(math.erf, 1, 1)
@@ -160,59 +132,6 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     else:
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return Tensor._make(np.asarray(out, dtype=z.dtype), (x,), backward, "gelu")
-
-
-# -- the softmax family --------------------------------------------------------------------------
-
-
-def _shifted(z: np.ndarray, axis: int) -> np.ndarray:
-    """``z`` minus its maximum along ``axis`` (a finite shift even when a row is all -inf)."""
-    m = np.max(z, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    return z - m
-
-
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``axis``, computed on ``x - max(x)``."""
-    if x.data.ndim == 0:
-        raise ValueError("softmax: needs at least one axis, got a single number")
-    e = np.exp(_shifted(x.data, axis))
-    out = e / e.sum(axis=axis, keepdims=True)
-
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
-
-    result = Tensor._make(out, (x,), backward, "softmax")
-    return _with_logits(result, x) if axis in (-1, x.data.ndim - 1) else result
-
-
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """``x - logsumexp(x)`` along ``axis``, stable for very large or small logits."""
-    if x.data.ndim == 0:
-        raise ValueError("log_softmax: needs at least one axis, got a single number")
-    shifted = _shifted(x.data, axis)
-    out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
-
-    return Tensor._make(out, (x,), backward, "log_softmax")
-
-
-def logsumexp(x: Tensor, axis: Any = -1, keepdims: bool = False) -> Tensor:
-    """``log(sum(exp(x)))`` along ``axis``, stable for very large or small values."""
-    axes = _normalize_axes(axis, x.data.ndim)
-    m = np.max(x.data, axis=axes, keepdims=True) if x.data.size else np.zeros(())
-    m = np.where(np.isfinite(m), m, 0)
-    with np.errstate(divide="ignore"):  # log(0) = -inf is the right answer for empty sums
-        total = np.log(np.exp(x.data - m).sum(axis=axes, keepdims=True)) + m
-    out = total if keepdims else np.squeeze(total, axis=axes)
-
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        gk = g if keepdims else np.expand_dims(g, axes)
-        return (gk * np.exp(x.data - total),)
-
-    return Tensor._make(np.asarray(out, dtype=x.data.dtype), (x,), backward, "logsumexp")
 
 
 # -- dropout -------------------------------------------------------------------------------------

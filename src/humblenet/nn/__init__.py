@@ -9,6 +9,10 @@
 ``fit`` / ``evaluate`` / ``predict`` / ``summary`` / ``save`` is :class:`humblenet.Sequential`.
 A layer defined outside humblenet joins saving, loading, ONNX export and ``summary()`` once it
 is registered with :func:`register` (see :mod:`humblenet.nn.registry`).
+
+PyTorch's names are here too: ``nn.Linear``, ``nn.ReLU``, ``nn.Flatten(start_dim, end_dim)``,
+``nn.Module.to(...)``, and the losses ``nn.CrossEntropyLoss``, ``nn.MSELoss``, ``nn.L1Loss``,
+``nn.NLLLoss``, ``nn.BCELoss``, ``nn.BCEWithLogitsLoss`` (see :mod:`humblenet.nn.torch_losses`).
 """
 
 from humblenet.nn import init, losses
@@ -39,24 +43,38 @@ from humblenet.nn.losses import (
 )
 from humblenet.nn.module import Module, Parameter
 from humblenet.nn.registry import from_config, layer_config, register
+from humblenet.nn.torch_losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
 
 __all__ = [
     "ACTIVATIONS",
     "Activation",
+    "BCELoss",
+    "BCEWithLogitsLoss",
     "BinaryCrossentropy",
     "CategoricalCrossentropy",
+    "CrossEntropyLoss",
     "Dense",
     "Dropout",
     "Flatten",
     "GELU",
+    "L1Loss",
     "Layer",
     "LeakyReLU",
     "Linear",
     "Loss",
+    "MSELoss",
     "MeanAbsoluteError",
     "MeanSquaredError",
     "Module",
     "ModuleList",
+    "NLLLoss",
     "Parameter",
     "ReLU",
     "Sequential",

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from humblenet.tensor import Tensor
+from humblenet.tensor import Tensor, _to_arguments
 
 
 class Parameter(Tensor):
@@ -176,6 +176,54 @@ class Module:
         """Forget every parameter's gradient."""
         for p in self.parameters():
             p.grad = None
+
+    # -- device and dtype ----------------------------------------------------------------------
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Move to a device and/or convert to a floating-point dtype, as torch's ``model.to``;
+        returns the module itself.
+
+        Accepts ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` and the
+        keywords ``device=``, ``dtype=``. The only device is the CPU: ``"cpu"`` changes nothing
+        and another device is refused. A dtype converts every floating-point parameter (and its
+        gradient) and buffer in place: the Parameter objects stay the same, so convert before
+        building the optimizer (as in torch). A layer that records its parameters' dtype (its
+        ``dtype`` attribute) records the new one.
+
+        >>> import humblenet
+        >>> from humblenet import nn
+        >>> layer = nn.Linear(2, 1, seed=0)
+        >>> weight = layer.weight
+        >>> layer.to("cpu").to(humblenet.float64) is layer, layer.weight is weight
+        (True, True)
+        >>> layer.weight.dtype
+        dtype('float64')
+        """
+        _, dtype, _ = _to_arguments(f"{type(self).__name__}.to", args, kwargs)
+        if dtype is None:
+            return self
+        if dtype.kind != "f":
+            raise TypeError(
+                f"{type(self).__name__}.to: a module's dtype must be floating point (float32 "
+                f"or float64), got {dtype}"
+            )
+        for tensor in self._state_tensors().values():
+            if tensor.dtype.kind == "f" and tensor.dtype != dtype:
+                tensor.data = tensor.data.astype(dtype)
+                if tensor.grad is not None:
+                    tensor.grad = tensor.grad.astype(dtype)
+        for module in self.modules():
+            if isinstance(vars(module).get("dtype"), np.dtype):
+                module.dtype = dtype  # type: ignore[attr-defined]
+        return self
+
+    def float(self) -> Module:
+        """Convert floating-point parameters and buffers to float32 (see :meth:`to`)."""
+        return self.to(np.dtype(np.float32))
+
+    def double(self) -> Module:
+        """Convert floating-point parameters and buffers to float64 (see :meth:`to`)."""
+        return self.to(np.dtype(np.float64))
 
     # -- saving the state ----------------------------------------------------------------------
 

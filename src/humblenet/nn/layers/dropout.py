@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from humblenet import functional as F
 from humblenet.nn.layers.base import Layer
 from humblenet.nn.registry import register
+from humblenet.random import get_generator
 from humblenet.tensor import Tensor
 
 __all__ = ["Dropout"]
@@ -27,7 +26,8 @@ class Dropout(Layer):
 
     Args:
         rate: the probability of dropping an element, in ``[0, 1)``.
-        seed: seeds the masks: the same seed gives the same sequence of masks.
+        seed: seeds the masks: the same seed gives the same sequence of masks. None draws from
+            the default generator, which ``humblenet.manual_seed`` seeds.
     """
 
     def __init__(
@@ -38,11 +38,12 @@ class Dropout(Layer):
             raise ValueError(f"Dropout: rate must be in [0, 1), got {rate!r}")
         self.rate = float(rate)
         self.seed = seed
-        self._rng = np.random.default_rng(seed)
+        self._rng = get_generator(seed)
 
     def reseed(self) -> None:
-        """Start the masks afresh from ``self.seed``."""
-        self._rng = np.random.default_rng(self.seed)
+        """Start the masks afresh from ``self.seed`` (with no seed: draw from the default
+        generator, which ``humblenet.manual_seed`` seeds)."""
+        self._rng = get_generator(self.seed)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.rate, training=self.training, rng=self._rng)

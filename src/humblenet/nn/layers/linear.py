@@ -22,6 +22,7 @@ from humblenet.nn.layers.activation import activation_layer
 from humblenet.nn.layers.base import Layer
 from humblenet.nn.module import Parameter
 from humblenet.nn.registry import register
+from humblenet.random import get_generator
 from humblenet.tensor import Tensor
 
 __all__ = ["Dense", "Linear"]
@@ -41,7 +42,8 @@ class Dense(Layer):
         use_bias: add a learned bias.
         kernel_initializer: the weights' initializer (Keras' default ``"glorot_uniform"``).
         bias_initializer: the bias' initializer (default ``"zeros"``).
-        seed: seeds the initializers (the same seed gives the same weights).
+        seed: seeds the initializers (the same seed gives the same weights); None draws from
+            the default generator, which ``humblenet.manual_seed`` seeds.
         dtype: the parameters' dtype (float32 by default).
 
     Shape:
@@ -94,7 +96,7 @@ class Dense(Layer):
                     f"now receives {in_features}; check the size of the layer before it"
                 )
             return
-        rng = np.random.default_rng(self.seed)
+        rng = get_generator(self.seed)  # None: the default generator (manual_seed)
         self.in_features = in_features
         shape = (self.units, in_features)
         self.weight = Parameter(
@@ -179,7 +181,8 @@ class Linear(Dense):
         in_features: the size of each input sample.
         out_features: the size of each output sample.
         bias: learn an additive bias.
-        seed: seeds the initialization.
+        seed: seeds the initialization; None draws from the default generator, which
+            ``humblenet.manual_seed`` seeds (as ``torch.manual_seed`` does for torch's layers).
     """
 
     def __init__(
