@@ -260,3 +260,28 @@ def test_bad_weights_are_refused_before_training() -> None:
     with pytest.raises(ValueError, match=r"class_weight\[1\] must be finite and >= 0"):
         model.fit(X, LABELS, class_weight={1: -2.0}, verbose=0)
     assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_pytorch_loss_modules_compile_in_their_own_argument_order() -> None:
+    """``nn.CrossEntropyLoss()`` takes (input, target) like humblenet's losses, so compile uses
+    it as it is (not as a Keras function (y_true, y_pred)), and accuracy reads its logits."""
+    model = humblenet.Sequential([nn.Dense(2, input_shape=(3,), seed=0)])
+    model.compile(optimizer="sgd", loss=nn.CrossEntropyLoss(), metrics=["accuracy"])
+    model.fit(X, LABELS, epochs=1, batch_size=40, verbose=0)
+    logits = model.predict(X)
+    expected = torch.nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(LABELS))
+    loss, accuracy = model.evaluate(X, LABELS, batch_size=40)
+    assert loss == pytest.approx(float(expected), rel=1e-5)
+    assert accuracy == pytest.approx(float(np.mean(logits.argmax(1) == LABELS)))
+
+
+def test_torch_names_nn_functional_and_softmax_dim() -> None:
+    import humblenet.nn.functional as NF
+
+    x = np.array([[1.0, -2.0, 3.0]], dtype=np.float32)
+    np.testing.assert_allclose(
+        nn.Softmax(dim=1)(x).data, torch.softmax(torch.from_numpy(x), dim=1).numpy(), rtol=1e-6
+    )
+    assert nn.functional is NF
+    np.testing.assert_array_equal(NF.relu(Tensor(x)).data, np.maximum(x, 0))
+    assert float(NF.mse_loss(Tensor(x), np.zeros_like(x)).item()) == pytest.approx(14 / 3)

@@ -15,7 +15,7 @@ PyTorch's names are here too: ``nn.Linear``, ``nn.ReLU``, ``nn.Flatten(start_dim
 ``nn.NLLLoss``, ``nn.BCELoss``, ``nn.BCEWithLogitsLoss`` (see :mod:`humblenet.nn.torch_losses`).
 """
 
-from humblenet.nn import init, losses
+from humblenet.nn import functional, init, losses
 from humblenet.nn.containers import ModuleList, Sequential
 from humblenet.nn.layers import (
     ACTIVATIONS,
@@ -84,6 +84,7 @@ __all__ = [
     "Tanh",
     "activation",
     "from_config",
+    "functional",
     "init",
     "layer_config",
     "losses",

@@ -38,7 +38,14 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 class _Loss(Module):
-    """What the losses share: the reduction, and a repr like torch's."""
+    """What the losses share: the reduction, and a repr like torch's.
+
+    ``targets`` and ``from_logits`` tell ``Model.compile`` / ``fit`` how to check targets and
+    score accuracy, as the Keras-named losses do (see :mod:`humblenet.nn.losses`).
+    """
+
+    targets = "any"
+    from_logits = False
 
     def __init__(self, reduction: str = "mean") -> None:
         self.reduction = one_of(type(self).__name__, "reduction", reduction, _REDUCTIONS)
@@ -127,6 +134,9 @@ class CrossEntropyLoss(_Loss):
         row need not sum to 1).
     """
 
+    targets = "any"
+    from_logits = True
+
     def __init__(
         self,
         weight: Any = None,
@@ -188,6 +198,8 @@ class NLLLoss(_Loss):
         or ``(N, d1, ...)``.
     """
 
+    targets = "labels"
+
     def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"):
         super().__init__(reduction)
         _refuse_weight("NLLLoss", weight)
@@ -213,6 +225,8 @@ class MSELoss(_Loss):
     """Squared error ``(input - target) ** 2``, reduced (as ``torch.nn.MSELoss``); input and
     target have one shape."""
 
+    targets = "values"
+
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         return F.mse(input, _target_like(input, target), self.reduction)
 
@@ -220,6 +234,8 @@ class MSELoss(_Loss):
 class L1Loss(_Loss):
     """Absolute error ``|input - target|``, reduced (as ``torch.nn.L1Loss``); input and target
     have one shape."""
+
+    targets = "values"
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         return F.mae(input, _target_like(input, target), self.reduction)
@@ -234,6 +250,9 @@ class BCEWithLogitsLoss(_Loss):
         reduction: ``"mean"`` (default), ``"sum"`` or ``"none"``.
         pos_weight: the weight of positive targets (broadcast along the last axis), or None.
     """
+
+    targets = "binary"
+    from_logits = True
 
     def __init__(self, weight: Any = None, reduction: str = "mean", pos_weight: Any = None):
         super().__init__(reduction)
@@ -264,6 +283,8 @@ class BCELoss(_Loss):
         weight: a rescaling of each element's loss (broadcast to the input), or None.
         reduction: ``"mean"`` (default), ``"sum"`` or ``"none"``.
     """
+
+    targets = "binary"
 
     def __init__(self, weight: Any = None, reduction: str = "mean"):
         super().__init__(reduction)

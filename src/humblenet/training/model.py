@@ -80,6 +80,8 @@ def _loss_object(loss: Any) -> losses_module.Loss:
         raise ValueError("compile: give a loss, e.g. loss='sparse_categorical_crossentropy'")
     if isinstance(loss, str | losses_module.Loss):
         return losses_module.get(loss)
+    if isinstance(loss, Module):  # PyTorch's style (nn.CrossEntropyLoss()): (prediction, target)
+        return loss  # type: ignore[return-value]
     if callable(loss):
         return _UserLoss(loss)
     raise TypeError(
@@ -149,8 +151,9 @@ class Model(Module):
                 built without parameters that has ``bind(parameters)`` (``keras.optimizers``).
             loss: a name (``"mse"``, ``"mae"``, ``"sparse_categorical_crossentropy"``,
                 ``"categorical_crossentropy"``, ``"binary_crossentropy"``), a loss object
-                (called ``loss(prediction, target)``), or a function ``loss(y_true, y_pred)``
-                in Keras' order returning a Tensor (per-sample values are averaged).
+                (called ``loss(prediction, target)``: humblenet's and PyTorch's loss classes
+                such as ``nn.CrossEntropyLoss()``), or a function ``loss(y_true, y_pred)`` in
+                Keras' order returning a Tensor (per-sample values are averaged).
             metrics: ``["accuracy"]`` or nothing (``"mae"`` and ``"mse"`` also work).
             learning_rate: the learning rate for an optimizer given by name (its default if
                 None).

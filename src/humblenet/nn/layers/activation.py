@@ -170,9 +170,16 @@ class GELU(Layer):
 class Softmax(Layer):
     """Scores to probabilities along ``axis``."""
 
-    def __init__(self, axis: int = -1, name: str | None = None, input_shape: Any = None) -> None:
+    def __init__(
+        self,
+        axis: int = -1,
+        name: str | None = None,
+        input_shape: Any = None,
+        *,
+        dim: int | None = None,
+    ) -> None:
         super().__init__(input_shape, name)
-        self.axis = int(axis)
+        self.axis = int(axis if dim is None else dim)  # ``dim=``: PyTorch's nn.Softmax(dim=1)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.softmax(x, self.axis)
