@@ -419,8 +419,86 @@ class Tensor:
     def __float__(self) -> float:
         return float(self.item())
 
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        """A one-element integer tensor as a list index (``classes[pred.argmax(0)]``)."""
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError(
+                f"only a one-element integer tensor can be used as an index, got shape "
+                f"{self.shape} of {self.dtype}"
+            )
+        return int(self.data.item())
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats the number a one-element tensor holds."""
+        if spec and self.data.size == 1:
+            return format(self.data.item(), spec)
+        return format(str(self), spec)
+
     def __hash__(self) -> int:
         return id(self)
+
+    # -- changing values in place ----------------------------------------------------------------
+    # As in PyTorch, ``w -= lr * w.grad`` inside ``no_grad()`` changes ``w`` itself (its array),
+    # so it stays the same leaf that requires grad. Where a graph is being recorded and the
+    # tensor takes part in it, ``+=`` and friends build a new tensor instead (Python's fallback).
+
+    def _in_place(self, ufunc: Any, other: Any, name: str) -> Tensor:
+        if _grad_enabled and self.requires_grad:
+            raise RuntimeError(
+                f"{name}: cannot change a tensor that requires grad in place while the graph is "
+                "recorded; do it inside humblenet.no_grad() (as for a weight update), or write "
+                "x = x + y to make a new tensor"
+            )
+        ufunc(self.data, _data(other), out=self.data, casting="unsafe")
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        if _grad_enabled and self.requires_grad:
+            return add(self, other)
+        return self._in_place(np.add, other, "+=")
+
+    def __isub__(self, other: Any) -> Tensor:
+        if _grad_enabled and self.requires_grad:
+            return sub(self, other)
+        return self._in_place(np.subtract, other, "-=")
+
+    def __imul__(self, other: Any) -> Tensor:
+        if _grad_enabled and self.requires_grad:
+            return mul(self, other)
+        return self._in_place(np.multiply, other, "*=")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        if _grad_enabled and self.requires_grad:
+            return div(self, other)
+        return self._in_place(np.divide, other, "/=")
+
+    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        """``self += alpha * other`` in place (inside ``no_grad()`` for a tensor that requires
+        grad)."""
+        return self._in_place(np.add, _data(other) * alpha if alpha != 1.0 else other, "add_")
+
+    def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        """``self -= alpha * other`` in place."""
+        return self._in_place(np.subtract, _data(other) * alpha if alpha != 1.0 else other, "sub_")
+
+    def mul_(self, other: Any) -> Tensor:
+        """``self *= other`` in place."""
+        return self._in_place(np.multiply, other, "mul_")
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0, in place."""
+        return self.copy_(0)
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to ``value``, in place."""
+        return self.copy_(value)
+
+    def copy_(self, source: Any) -> Tensor:
+        """Copy ``source``'s values into this tensor, in place (broadcast to its shape)."""
+        return self._in_place(_copy_into, source, "copy_")
 
     # -- arithmetic ----------------------------------------------------------------------------
 
@@ -872,6 +950,11 @@ _FREED_MESSAGE = (
     "released after the first backward. Pass retain_graph=True to the first backward() if you "
     "need to call it twice, or recompute the forward pass."
 )
+
+
+def _copy_into(target: np.ndarray, source: Any, out: np.ndarray, casting: str = "unsafe") -> None:
+    """``np.copyto`` in the shape of a ufunc call (see ``Tensor._in_place``)."""
+    np.copyto(out, source, casting="unsafe")
 
 
 def _data(x: Any) -> Any:

@@ -144,8 +144,9 @@ def _check_flat(model: Module, where: str) -> Sequential:
         raise TypeError(
             f"{where}: expected a humblenet Sequential model, got {type(model).__name__}; the "
             "file holds a Sequential's architecture. For a model of your own class, save the "
-            "weights (model.save_weights(path)) and load them into a new instance "
-            "(model.load_state_dict(path))"
+            "weights (model.save_weights(path), or humblenet.io.safetensors.save_state_dict("
+            "model, path) for any module) and load them into a new instance "
+            "(model.load_state_dict(path), or humblenet.load(path, model=model))"
         )
     if not model.built or model.input_shape is None:
         raise ValueError(

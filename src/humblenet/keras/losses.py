@@ -53,7 +53,9 @@ class Loss:
         self.humblenet_loss: _losses.Loss = kind(from_logits) if takes_logits else kind()  # type: ignore[call-arg]
         self.name = name or self.humblenet_loss.name
 
-    def __call__(self, y_true: Any, y_pred: Tensor, sample_weight: Any = None) -> Tensor:
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
+        if not isinstance(y_pred, Tensor):  # predictions given as an array (model(x).numpy())
+            y_pred = Tensor(y_pred)
         if sample_weight is None:
             return self.humblenet_loss(y_pred, y_true)
         weights = np.asarray(sample_weight, dtype=y_pred.dtype).reshape(-1)

@@ -504,6 +504,19 @@ class Model(Module):
         """Keras' name for ``load_state_dict(path)``."""
         self.load_state_dict(path)
 
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every parameter and buffer, in ``state_dict()`` order (Keras' name)."""
+        return list(self.state_dict().values())
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Put back what :meth:`get_weights` gave (the same order and shapes; Keras' name)."""
+        names = list(self._state_tensors())
+        if len(weights) != len(names):
+            raise ValueError(
+                f"set_weights: the model has {len(names)} weight arrays, got {len(weights)}"
+            )
+        self.load_state_dict(dict(zip(names, weights, strict=True)))
+
 
 @register(writes_as="Sequential")
 class Sequential(Model, _Layers):
