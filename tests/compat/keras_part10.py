@@ -110,5 +110,9 @@ runs = {
 }
 for name, history in runs.items():
     plot(history, name)
-    gap = history.history["accuracy"][-1] - history.history["val_accuracy"][-1]
-    print(f"{name}: epochs {len(history.history['loss'])}, final gap train - validation {gap:.3f}")
+    accuracy = history.history["accuracy"]
+    gap = accuracy[-1] - history.history["val_accuracy"][-1]
+    print(
+        f"{name}: epochs {len(accuracy)}, train accuracy {accuracy[0]:.3f} -> {accuracy[-1]:.3f}, "
+        f"final gap train - validation {gap:.3f}"
+    )
