@@ -170,9 +170,9 @@ def conv2d(
     x: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: int | Pair = 1,
-    padding: int | Pair | str = 0,
-    dilation: int | Pair = 1,
+    stride: int | tuple[int, ...] = 1,
+    padding: int | tuple[int, ...] | str = 0,
+    dilation: int | tuple[int, ...] = 1,
     groups: int = 1,
 ) -> Tensor:
     """The 2-d convolution of ``x (N, C, H, W)`` with ``weight (O, C / groups, kh, kw)``.
@@ -235,10 +235,10 @@ def _pool_args(owner: str, kernel_size: Any, stride: Any, padding: Any) -> tuple
 
 def max_pool2d(
     x: Tensor,
-    kernel_size: int | Pair,
-    stride: int | Pair | None = None,
-    padding: int | Pair = 0,
-    dilation: int | Pair = 1,
+    kernel_size: int | tuple[int, ...],
+    stride: int | tuple[int, ...] | None = None,
+    padding: int | tuple[int, ...] = 0,
+    dilation: int | tuple[int, ...] = 1,
 ) -> Tensor:
     """The largest value in each window, as ``torch.nn.functional.max_pool2d``.
 
@@ -271,9 +271,9 @@ def max_pool2d(
 
 def avg_pool2d(
     x: Tensor,
-    kernel_size: int | Pair,
-    stride: int | Pair | None = None,
-    padding: int | Pair = 0,
+    kernel_size: int | tuple[int, ...],
+    stride: int | tuple[int, ...] | None = None,
+    padding: int | tuple[int, ...] = 0,
 ) -> Tensor:
     """The mean of each window, as ``torch.nn.functional.avg_pool2d`` (padding zeros counted).
 
@@ -302,7 +302,7 @@ def avg_pool2d(
     return Tensor._make(out, (x,), backward, "avg_pool2d")
 
 
-def adaptive_avg_pool2d(x: Tensor, output_size: int | Pair) -> Tensor:
+def adaptive_avg_pool2d(x: Tensor, output_size: int | tuple[int, ...]) -> Tensor:
     """The mean over ``output_size`` bins, as ``torch.nn.functional.adaptive_avg_pool2d``.
 
     Bin ``i`` of ``out`` rows covers rows ``floor(i H / out)`` to ``ceil((i + 1) H / out)``.
