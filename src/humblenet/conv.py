@@ -393,6 +393,8 @@ def batch_norm(
     training: bool = False,
     momentum: float = 0.1,
     eps: float = 1e-5,
+    *,
+    unbiased_running_var: bool = True,
 ) -> Tensor:
     """Batch normalisation over every axis but the channels (axis 1), as torch's.
 
@@ -400,7 +402,8 @@ def batch_norm(
     running statistics, when given, move towards them in place:
     ``running = (1 - momentum) running + momentum batch``, with the *unbiased* variance
     (``n / (n - 1)`` times the biased one) for ``running_var``. In evaluation the running
-    statistics normalise. ``weight`` and ``bias`` (the affine ``gamma``, ``beta``) are per channel.
+    statistics normalise (Keras keeps the biased variance: ``unbiased_running_var=False``).
+    ``weight`` and ``bias`` (the affine ``gamma``, ``beta``) are per channel.
     """
     if x.ndim < 2:
         raise ValueError(f"batch_norm: input must be (N, C, ...), got shape {x.shape}")
@@ -425,7 +428,8 @@ def batch_norm(
         if running_var is not None:
             rv = running_var.data
             rv *= 1 - momentum
-            rv += (momentum * count / (count - 1) * var.reshape(-1)).astype(rv.dtype)
+            correction = count / (count - 1) if unbiased_running_var else 1.0
+            rv += (momentum * correction * var.reshape(-1)).astype(rv.dtype)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation needs running_mean and running_var")
