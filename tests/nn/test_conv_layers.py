@@ -64,7 +64,7 @@ PAIRS = [
 
 
 @pytest.mark.parametrize("mode", ["train", "eval"])
-@pytest.mark.parametrize("pair", PAIRS, ids=lambda p: type(p[0]()).__name__ if callable(p) else "")
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda p: type(p[0]()).__name__)
 def test_layer_matches_torch(pair, mode):
     make_ours, make_ref, sample = pair
     ours, ref = make_ours(), make_ref().double()
@@ -96,7 +96,7 @@ def test_layer_matches_torch(pair, mode):
         ref.zero_grad()
 
 
-@pytest.mark.parametrize("pair", PAIRS)
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda p: type(p[0]()).__name__)
 def test_config_round_trip(pair):
     layer = pair[0]()
     config = json.loads(json.dumps(nn.layer_config(layer)))
