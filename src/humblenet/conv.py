@@ -4,8 +4,8 @@ Each has PyTorch's semantics and argument names: images are ``(N, C, H, W)`` (se
 ``(N, C, L)``), a convolution's weight is ``(out_channels, in_channels / groups, kh, kw)``. Each is
 a primitive with its forward beside its backward, written as a few large NumPy calls:
 
-- a convolution gathers its strided windows (``sliding_window_view``, a view) into one matrix per
-  group and multiplies it by the weight; its input gradient is scattered back with one strided
+- a convolution gathers its windows into one matrix per group (one strided copy per kernel
+  offset) and multiplies the weight by it; its input gradient is scattered back with one strided
   ``+=`` per kernel offset (kh × kw of them), measured faster than ``np.add.at``;
 - pooling reads strided slices of the (padded) input, one per kernel offset;
 - batch and layer norm compute the textbook statistics and the fused backward.
@@ -94,6 +94,20 @@ def _scatter_add(
             target[..., rows, cols] += grads[..., i, j, :, :]
 
 
+def _offsets(
+    kernel: Pair, out: Pair, stride: Pair, dilation: Pair
+) -> list[tuple[int, int, slice, slice]]:
+    """For each kernel offset ``(i, j)``: the rows and columns of the padded input it meets."""
+    found = []
+    for i in range(kernel[0]):
+        top = i * dilation[0]
+        rows = slice(top, top + stride[0] * (out[0] - 1) + 1, stride[0])
+        for j in range(kernel[1]):
+            left = j * dilation[1]
+            found.append((i, j, rows, slice(left, left + stride[1] * (out[1] - 1) + 1, stride[1])))
+    return found
+
+
 def _windows(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
     """The view ``(N, C, Ho, Wo, kh, kw)`` of every window of the padded input ``xp``."""
     span = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
@@ -111,14 +125,14 @@ def _per_group(a: np.ndarray, b: np.ndarray, *, transpose_a: bool, transpose_b: 
     cols = b.shape[1] if transpose_b else b.shape[2]
     out = np.empty((a.shape[0], rows, cols), dtype=np.result_type(a, b))
     for k in range(a.shape[0]):
-        if transpose_a and rows < cols and not transpose_b:
-            # a.T @ b over a long inner axis: OpenBLAS was measured 80x slower with the
-            # smaller side first (32 x 50176 @ 50176 x 144: 1.9 s; the transpose: 0.024 s).
-            out[k] = np.matmul(b[k].T, a[k]).T
-            continue
         left = a[k].T if transpose_a else a[k]
         right = b[k].T if transpose_b else b[k]
-        np.matmul(left, right, out=out[k])
+        if rows < cols:
+            # OpenBLAS was measured up to 80x slower with the smaller side first over a long
+            # inner axis (32 x 50176 @ 50176 x 144: 1.9 s; its transpose: 0.024 s).
+            out[k] = np.matmul(right.T, left.T).T
+        else:
+            np.matmul(left, right, out=out[k])
     return out
 
 
@@ -153,32 +167,33 @@ def _conv(
     wo = _out_size(owner, wd, kw, stride[1], pl + pr, dilation[1])
     padded = any(pads[0] + pads[1])
     xp = np.pad(xd, ((0, 0), (0, 0), (pt, pb), (pl, pr))) if padded else xd
-    og = o // groups
-    # (N, C, Ho, Wo, kh, kw) -> one matrix per group: (G, N*Ho*Wo, Cg*kh*kw), copied once.
-    win = _windows(xp, (kh, kw), stride, dilation)[:, :, :ho, :wo]
-    win = win.reshape(n, groups, cg, ho, wo, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6)
-    cols = win.reshape(groups, n * ho * wo, cg * kh * kw)
-    wmat = w.reshape(groups, og, cg * kh * kw)
-    out = _per_group(cols, wmat, transpose_a=False, transpose_b=True)  # (G, N*Ho*Wo, Og)
-    out = out.reshape(groups, n, ho, wo, og).transpose(1, 0, 4, 2, 3).reshape(n, o, ho, wo)
-    out = np.ascontiguousarray(out)
+    og, kk = o // groups, cg * kh * kw
+    # One matrix per group, rows (channel, kernel offset), columns (sample, output pixel):
+    # (G, Cg*kh*kw, N*Ho*Wo), filled by one strided copy per kernel offset (rows of Wo
+    # values: 20x faster than copying the transposed sliding_window_view).
+    cols = np.empty((c, kh, kw, n, ho, wo), dtype=xd.dtype)
+    for i, j, rows, columns in _offsets((kh, kw), (ho, wo), stride, dilation):
+        cols[:, i, j] = xp[:, :, rows, columns].transpose(1, 0, 2, 3)
+    cols = cols.reshape(groups, kk, n * ho * wo)
+    wmat = w.reshape(groups, og, kk)
+    out = _per_group(wmat, cols, transpose_a=False, transpose_b=False)  # (G, Og, N*Ho*Wo)
+    out = np.ascontiguousarray(out.reshape(o, n, ho, wo).transpose(1, 0, 2, 3))
     if bias is not None:
         out += bias.data.reshape(1, o, 1, 1)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        # Copied, so that the products run on BLAS even when g is a broadcast (e.g. of a sum).
-        gm = g.reshape(n, groups, og, ho, wo).transpose(1, 0, 3, 4, 2)
-        gm = np.ascontiguousarray(gm).reshape(groups, -1, og)
+        # (G, Og, N*Ho*Wo), copied: the products then run on BLAS even for a broadcast g
+        gm = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(groups, og, -1)
         gw = None
         if weight.requires_grad:
-            gw = _per_group(gm, cols, transpose_a=True, transpose_b=False).reshape(o, cg, kh, kw)
+            gw = _per_group(gm, cols, transpose_a=False, transpose_b=True).reshape(o, cg, kh, kw)
         gx = None
         if x.requires_grad:
-            gcols = _per_group(gm, wmat, transpose_a=False, transpose_b=False)  # (G, NHoWo, CgKK)
-            gcols = gcols.reshape(groups, n, ho, wo, cg, kh, kw).transpose(1, 0, 4, 5, 6, 2, 3)
-            gxp = np.zeros((n, groups, cg, *xp.shape[2:]), dtype=xd.dtype)
-            _scatter_add(gxp, gcols, (kh, kw), stride, dilation)
-            gxp = gxp.reshape(xp.shape)
+            gcols = _per_group(wmat, gm, transpose_a=True, transpose_b=False)
+            gcols = gcols.reshape(c, kh, kw, n, ho, wo)
+            gxp = np.zeros(xp.shape, dtype=xd.dtype)
+            for i, j, rows, columns in _offsets((kh, kw), (ho, wo), stride, dilation):
+                gxp[:, :, rows, columns] += gcols[:, i, j].transpose(1, 0, 2, 3)
             gx = gxp[:, :, pt : pt + h, pl : pl + wd] if padded else gxp
         if bias is None:
             return gx, gw
