@@ -6,6 +6,9 @@ primitive with its forward and backward side by side, written to be numerically 
 (softmax and log-softmax subtract the maximum, sigmoid is split by sign, cross-entropy takes logits,
 binary cross-entropy takes logits or clamps its logarithms) and to make few passes over the data.
 
+The convolution, pooling and normalisation functions of :mod:`humblenet.conv` are re-exported
+here (``conv2d``, ``max_pool2d``, ``batch_norm``, ...).
+
 >>> import numpy as np
 >>> logits = Tensor(np.array([[1000.0, 0.0]]), requires_grad=True)
 >>> float(cross_entropy(logits, np.array([1])).item())
@@ -19,6 +22,16 @@ from typing import Any
 
 import numpy as np
 
+from humblenet.conv import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    batch_norm,
+    conv1d,
+    conv2d,
+    dropout2d,
+    layer_norm,
+    max_pool2d,
+)
 from humblenet.tensor import (
     Tensor,
     _data,
@@ -360,6 +373,14 @@ def binary_cross_entropy(probabilities: Tensor, target: Any, reduction: str = "m
 
 __all__ = [
     "logits_of",
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "batch_norm",
+    "conv1d",
+    "conv2d",
+    "dropout2d",
+    "layer_norm",
+    "max_pool2d",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",

@@ -222,8 +222,8 @@ def test_sequential_rebuilds_from_json_with_the_same_weights_when_seeded() -> No
 
 
 def test_from_config_errors_name_the_problem() -> None:
-    with pytest.raises(ValueError, match="unknown layer class 'Conv2D'; known layers: .*Dense"):
-        nn.from_config({"class_name": "Conv2D", "config": {}})
+    with pytest.raises(ValueError, match="unknown layer class 'Conv3D'; known layers: .*Dense"):
+        nn.from_config({"class_name": "Conv3D", "config": {}})
     with pytest.raises(ValueError, match="bad configuration for Dense"):
         nn.from_config({"class_name": "Dense", "config": {"units": 3, "colour": "red"}})
 

@@ -1,6 +1,9 @@
 """The layers, one file per idea: ``base`` (``Layer``), ``linear`` (``Dense``, ``Linear``),
 ``activation`` (``ReLU`` ... ``Softmax`` and the names ``Dense`` accepts), ``dropout``,
-``reshape`` (``Flatten``). Each class registers itself in :mod:`humblenet.nn.registry`.
+``reshape`` (``Flatten``), ``conv``
+(``Conv1d``, ``Conv2d``), ``pool`` (``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``), ``norm``
+(``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``, ``Dropout2d``).
+Each class registers itself in :mod:`humblenet.nn.registry`.
 """
 
 from humblenet.nn.layers.activation import (
@@ -16,12 +19,24 @@ from humblenet.nn.layers.activation import (
     activation_layer,
 )
 from humblenet.nn.layers.base import Layer
+from humblenet.nn.layers.conv import Conv1d, Conv2d
 from humblenet.nn.layers.dropout import Dropout
 from humblenet.nn.layers.linear import Dense, Linear
+from humblenet.nn.layers.norm import BatchNorm1d, BatchNorm2d, Dropout2d, LayerNorm
+from humblenet.nn.layers.pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from humblenet.nn.layers.reshape import Flatten
 from humblenet.nn.registry import from_config, layer_config
 
 __all__ = [
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
+    "Dropout2d",
+    "LayerNorm",
+    "MaxPool2d",
     "ACTIVATIONS",
     "Activation",
     "Dense",
