@@ -10,6 +10,16 @@ PyTorch names (``mse_loss``, ``l1_loss``, ``nll_loss``).
 2.0
 """
 
+from humblenet.conv import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    batch_norm,
+    conv1d,
+    conv2d,
+    dropout2d,
+    layer_norm,
+    max_pool2d,
+)
 from humblenet.functional import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -34,6 +44,14 @@ l1_loss = mae
 nll_loss = nll
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "batch_norm",
+    "conv1d",
+    "conv2d",
+    "dropout2d",
+    "layer_norm",
+    "max_pool2d",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
