@@ -143,17 +143,18 @@ class _Crash(Callback):
 
 
 def _fit(
-    model: humblenet.Sequential, folder: Path, *extra: Callback, **options
+    model: humblenet.Sequential, folder: Path | None, *extra: Callback, **options
 ) -> humblenet.training.History:
+    """Four epochs of 5 batches, backed up to ``folder`` (None: no backup)."""
     x, y = _data()
-    backup = BackupAndRestore(folder, **options)
-    return model.fit(x, y, epochs=4, batch_size=8, seed=3, verbose=0, callbacks=[backup, *extra])
+    backup = [] if folder is None else [BackupAndRestore(folder, **options)]
+    return model.fit(x, y, epochs=4, batch_size=8, seed=3, verbose=0, callbacks=[*backup, *extra])
 
 
 @pytest.mark.parametrize("save_freq", ["epoch", 2])
 def test_backup_and_restore_in_process(tmp_path: Path, save_freq: str | int) -> None:
     reference_model = _model()
-    reference = _fit(reference_model, tmp_path / "a", save_freq=save_freq)
+    reference = _fit(reference_model, None)  # backing up does not move the numbers either
     model = _model()
     with pytest.raises(RuntimeError, match="crash"):
         _fit(model, tmp_path / "b", _Crash(7), save_freq=save_freq)
@@ -276,3 +277,33 @@ def test_early_stopping_state_survives_a_resume(tmp_path: Path) -> None:
     fresh = EarlyStopping(monitor="loss", patience=1)
     fresh.load_state_dict(stopper.state_dict())
     assert (fresh.best, fresh.wait, fresh.best_epoch) == (0.5, 1, 2)
+
+
+class _CtrlC(Callback):
+    """Send this process SIGINT (Ctrl-C) after a given number of batches of this fit call."""
+
+    def __init__(self, after: int) -> None:
+        self.after, self.seen = after, 0
+
+    def on_batch_end(self, epoch: int, batch: int) -> None:
+        self.seen += 1
+        if self.seen == self.after:
+            signal.raise_signal(signal.SIGINT)
+
+
+# The signal comes after batch `after` has ended (in a callback): fit stops after the next one,
+# inside the first epoch (5 batches) or at its last batch.
+@pytest.mark.parametrize("after", [2, 4])
+def test_ctrl_c_stops_after_the_batch_and_backs_up(tmp_path: Path, after: int) -> None:
+    reference_model = _model()
+    reference = _fit(reference_model, None)
+    model = _model()
+    with pytest.raises(KeyboardInterrupt, match=f"after batch {after + 1} of epoch 1"):
+        _fit(model, tmp_path / "b", _CtrlC(after))
+    assert model.interrupted and len(BackupAndRestore(tmp_path / "b").backups()) == 1
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    resumed_model = _model()
+    resumed = _fit(resumed_model, tmp_path / "b")
+    assert resumed.history == reference.history
+    for a, b in zip(reference_model.state_dict().values(), resumed_model.state_dict().values()):
+        assert a.tobytes() == b.tobytes()

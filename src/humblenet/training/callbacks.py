@@ -386,7 +386,9 @@ class BackupAndRestore(Callback):
         loop = self.model.loop
         inside = loop.batch < len(loop.loader)
         every = self.save_freq
-        if isinstance(every, int) and self.steps % every == 0 and inside:
+        if getattr(self.model, "interrupted", False):  # Ctrl-C: fit stops after this batch
+            self.save(epoch, batch + 1)
+        elif isinstance(every, int) and self.steps % every == 0 and inside:
             self.save(epoch, batch + 1)
 
     def save(self, epoch: int, batch: int) -> Path:

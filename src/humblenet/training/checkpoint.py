@@ -9,9 +9,12 @@ state of every random generator the model draws from (humblenet's default genera
 layer's own ``_rng``, e.g. Dropout's), humblenet's and NumPy's versions, and whatever the caller
 adds as keyword arguments (``fit``'s position in the epoch, callbacks' state, ...).
 
-Bit-identity: the optimizer's state is saved in its textbook form. Reading it puts the flat
-path's arrays in that form too (see :mod:`humblenet.optim._flat`), so a run that saved a
-checkpoint and a run resumed from it continue from the very same numbers.
+Bit-identity: the optimizer's arrays are saved as its fast kernel holds them, which for Adam
+on the flat path is the running averages divided by (1 − β) (see :mod:`humblenet.optim._flat`);
+the metadata's ``optimizer.divisors`` names them (multiply to read the textbook values;
+``load_checkpoint`` hands them back to the kernel as they were). Converting them would move
+numbers by a unit in the last place, so a run that saves checkpoints, a run that never does, and
+a run resumed from one all follow the same path to the same bits.
 
 >>> import tempfile, pathlib
 >>> import numpy as np
@@ -40,6 +43,7 @@ from humblenet import random as hn_random
 from humblenet.io.atomic import write_atomically
 from humblenet.io.safetensors import ModelFileError, _import_safetensors, read_state_dict
 from humblenet.nn.module import Module
+from humblenet.optim._flat import FlatParameters
 
 __all__ = ["CHECKPOINT_FORMAT", "load_checkpoint", "save_checkpoint", "versions"]
 
@@ -68,6 +72,38 @@ def _layer_generators(model: Module) -> dict[str, np.random.Generator]:
 def _array(value: np.ndarray) -> np.ndarray:
     """A contiguous little-endian copy, as safetensors writes it."""
     return np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<")).copy()
+
+
+def _kernel_state(optimizer: Any) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """The optimizer's per-parameter state as its fast kernel holds it, and the divisors of the
+    arrays kept transformed (Adam's averages divided by 1 − β; see ``optim._flat``).
+
+    Reading ``optimizer.state`` would multiply them back in place, which may move a number by a
+    unit in its last place: a run that saved a checkpoint would then leave the path of a run
+    that did not. Saving the kernel's own numbers, and its divisors, keeps every run on one path.
+    (This reads the optimizer's internals; an ``Optimizer.kernel_state()`` would be the seam.)
+    """
+    flat = optimizer._flat
+    states: list[dict[str, Any]] = optimizer._state
+    if flat is None or not flat.divisors or flat._state is not states:
+        return optimizer.state, {}
+    if not flat._views_intact(states):
+        return optimizer.state, {}
+    return states, dict(flat.divisors)
+
+
+def _restore_kernel_form(optimizer: Any, divisors: dict[str, float]) -> None:
+    """Hand the loaded arrays, still divided by ``divisors``, to a new flat layout that knows
+    it (so the next step does not divide them again)."""
+    flat = FlatParameters(optimizer.params)
+    if flat.hold(optimizer._state):
+        flat.divisors = dict(divisors)
+        optimizer._flat = flat
+        return
+    for parameter_state in optimizer._state:  # no flat layout: back to the textbook values
+        for name, divisor in divisors.items():
+            if name in parameter_state:
+                parameter_state[name] *= divisor
 
 
 def save_checkpoint(
@@ -101,19 +137,20 @@ def save_checkpoint(
         "extra": extra,
     }
     if optimizer is not None:
-        state = optimizer.state_dict()
-        steps: dict[str, dict[str, Any]] = {}
-        for index, parameter_state in state["state"].items():
+        states, divisors = _kernel_state(optimizer)
+        scalars: dict[str, dict[str, Any]] = {}
+        for index, parameter_state in enumerate(states):
             for name, value in parameter_state.items():
                 if isinstance(value, np.ndarray):
                     arrays[f"optimizer.{index}.{name}"] = _array(value)
                 else:
-                    steps.setdefault(str(index), {})[name] = value
+                    scalars.setdefault(str(index), {})[name] = value
         document["optimizer"] = {
-            "optimizer": state["optimizer"],
-            "step_count": state["step_count"],
-            "hyperparameters": state["hyperparameters"],
-            "scalars": steps,
+            "optimizer": type(optimizer).__name__,
+            "step_count": optimizer.step_count,
+            "hyperparameters": optimizer.hyperparameters,
+            "scalars": scalars,
+            "divisors": divisors,
         }
     try:
         text = json.dumps(document, allow_nan=False, ensure_ascii=False)
@@ -210,6 +247,8 @@ def load_checkpoint(
                 "state": state,
             }
         )
+        if saved_optimizer["divisors"]:
+            _restore_kernel_form(optimizer, saved_optimizer["divisors"])
     if scheduler is not None and document["scheduler"] is not None:
         scheduler.load_state_dict(document["scheduler"])
     hn_random.default_generator().bit_generator.state = document["random"]["default"]

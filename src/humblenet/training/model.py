@@ -31,7 +31,9 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -117,6 +119,33 @@ def _mode(model: Module, training: bool) -> Any:
         model.train(previous)
 
 
+@contextlib.contextmanager
+def _stop_at_batch_end(model: Model) -> Any:
+    """While ``fit`` runs, a first Ctrl-C (SIGINT) asks it to stop at the end of the current
+    batch (so callbacks such as BackupAndRestore can save a consistent state, after which ``fit``
+    raises KeyboardInterrupt); a second one interrupts at once. Only in the main thread, and only
+    when Python's own handler is in place (a program's own handler is left alone)."""
+    model._interrupt_requested = False
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+
+    def request_stop(number: int, frame: Any) -> None:
+        if model._interrupt_requested:
+            raise KeyboardInterrupt
+        model._interrupt_requested = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        model._interrupt_requested = False
+
+
 class Model(Module):
     """Keras' training methods for any module: subclass it and define ``forward`` (Keras'
     subclassing API), or use :class:`Sequential`.
@@ -133,6 +162,8 @@ class Model(Module):
     stop_reason: str | None = None
     metadata: dict[str, Any] = {}
     loop: Any = None  # a Loop while fit runs
+    interrupted = False  # fit was stopped by Ctrl-C
+    _interrupt_requested = False
     _optimizer_spec: Any = None
     _learning_rate: float | None = None
 
@@ -330,7 +361,8 @@ class Model(Module):
             if guard is not None
             else contextlib.nullcontext()
         )
-        with errors, _mode(self, True):
+        self.interrupted = False
+        with errors, _mode(self, True), _stop_at_batch_end(self):
             for epoch in range(loop.start[0], epochs):
                 for callback in all_callbacks:
                     callback.on_epoch_begin(epoch)
@@ -338,8 +370,8 @@ class Model(Module):
                 bar = _progress(len(loader), epoch, epochs, verbose_level)
                 started = time.perf_counter()
                 self._train_epoch(loader, meter, bar, guard, epoch, y_array, weights, parallel)
-                if self.stop_training and loop.batch < len(loader):  # interrupted in the epoch
-                    break
+                if self.interrupted or (self.stop_training and loop.batch < len(loader)):
+                    break  # stopped inside the epoch: no epoch end
                 seconds = time.perf_counter() - started
                 if guard is not None and guard.triggered:
                     if bar is not None:
@@ -362,6 +394,8 @@ class Model(Module):
         for callback in all_callbacks:
             callback.on_train_end(logs)
         self.loop = None  # it holds the loader and its data
+        if self.interrupted:
+            raise KeyboardInterrupt(self.stop_reason)
         history.stop_reason = self.stop_reason
         if self.stop_reason and verbose_level >= 1:
             print(f"Stopped: {self.stop_reason}", flush=True)
@@ -412,6 +446,11 @@ class Model(Module):
             optimizer.zero_grad()
             meter.add(loss_value, scores.data, y_batch)
             loop.batch = batch + 1
+            if self._interrupt_requested:  # Ctrl-C during this batch: stop after it
+                self.interrupted = self.stop_training = True
+                self.stop_reason = (
+                    f"interrupted (Ctrl-C) after batch {batch + 1} of epoch {epoch + 1}"
+                )
             if bar is not None:
                 bar.update(1)
                 if batch % 10 == 0:
