@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -355,16 +356,25 @@ def run(args: argparse.Namespace) -> int:
     if "validation" in parts:
         x_v, y_v = parts["validation"]
         validation_data = (x_v, learned_target(y_v))
-    history = model.fit(
-        parts["training"][0],
-        learned_target(parts["training"][1]),
-        batch_size=args.batch_size,
-        epochs=epochs,
-        verbose=1,
-        validation_data=validation_data,
-        seed=args.seed,
-        callbacks=callbacks,
-    )
+    try:
+        history = model.fit(
+            parts["training"][0],
+            learned_target(parts["training"][1]),
+            batch_size=args.batch_size,
+            epochs=epochs,
+            verbose=1,
+            validation_data=validation_data,
+            seed=args.seed,
+            callbacks=callbacks,
+        )
+    except KeyboardInterrupt:
+        if callbacks and model.interrupted:  # Ctrl-C: fit backed up after the batch
+            print(
+                f"{model.stop_reason}; backed up to {args.checkpoint_dir}: run the same command "
+                "with --resume to continue",
+                file=sys.stderr,
+            )
+        raise  # the command line exits with 130
     if data.task == "regress":
         _fold_target_scaling(model, y_mean, y_std)
     metrics: dict[str, float] = {}
