@@ -210,10 +210,11 @@ def load_checkpoint(
     """Restore a training run saved by :func:`save_checkpoint` into ``model`` (and
     ``optimizer``, ``scheduler``), and the random generators; return the extra state.
 
-    Every array is checked (names, shapes, finite values) before anything is changed only as
-    far as ``load_state_dict`` checks it: load into the same model and optimizer classes the
-    checkpoint was written from. A UserWarning says when humblenet's or NumPy's version
-    differs from the one that wrote the checkpoint (the numbers may then differ slightly).
+    The file's structure and finite values are checked before anything changes; names and
+    shapes are checked by each ``load_state_dict`` in turn (model, then optimizer, then
+    schedule), so load into the same classes the checkpoint was written from. A UserWarning
+    says when humblenet's or NumPy's version differs from the one that wrote the checkpoint
+    (the numbers may then differ in the last bits).
 
     Raises:
         FileNotFoundError: no file at ``path``.

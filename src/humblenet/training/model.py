@@ -123,8 +123,9 @@ def _mode(model: Module, training: bool) -> Any:
 def _stop_at_batch_end(model: Model) -> Any:
     """While ``fit`` runs, a first Ctrl-C (SIGINT) asks it to stop at the end of the current
     batch (so callbacks such as BackupAndRestore can save a consistent state, after which ``fit``
-    raises KeyboardInterrupt); a second one interrupts at once. Only in the main thread, and only
-    when Python's own handler is in place (a program's own handler is left alone)."""
+    raises KeyboardInterrupt); a second one interrupts at once. One that comes after the last
+    batch lets fit finish. Only in the main thread, and only when Python's own handler is in
+    place (a program's own handler is left alone)."""
     model._interrupt_requested = False
     if (
         threading.current_thread() is not threading.main_thread()
@@ -370,13 +371,12 @@ class Model(Module):
                 bar = _progress(len(loader), epoch, epochs, verbose_level)
                 started = time.perf_counter()
                 self._train_epoch(loader, meter, bar, guard, epoch, y_array, weights, parallel)
-                if self.interrupted or (self.stop_training and loop.batch < len(loader)):
-                    break  # stopped inside the epoch: no epoch end
                 seconds = time.perf_counter() - started
-                if guard is not None and guard.triggered:
+                stopped_inside = self.stop_training and loop.batch < len(loader)
+                if self.interrupted or stopped_inside or (guard is not None and guard.triggered):
                     if bar is not None:
                         bar.close()
-                    break
+                    break  # no epoch end for an epoch not trained to its end
                 if parallel is not None:
                     parallel.reduce_meter(meter)  # the metrics of the whole data, on every rank
                 logs = meter.logs()
