@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from humblenet.io.safetensors import ModelFileError
 from humblenet.training.checkpoint import load_checkpoint, save_checkpoint
 from humblenet.validation import whole
 
@@ -359,13 +361,36 @@ class BackupAndRestore(Callback):
         if not backups:
             return
         loop = self.model.loop
-        extra = load_checkpoint(backups[-1], model=self.model, optimizer=self.model.optimizer)
+        extra = self._load_newest(backups)
+        if extra is None:
+            return
         self.steps = extra["steps"]
         loop.start = (extra["epoch"], extra["batch"])
         loop.loader._rng.bit_generator.state = extra["epoch_generator_state"]  # its order
         loop.restore_meter(extra["meter"])
         # The other callbacks are restored once all have begun (their on_train_begin resets).
         self._pending = extra["callbacks"]
+
+    def _load_newest(self, backups: list[Path]) -> dict[str, Any] | None:
+        """Load the newest backup that reads; a damaged one (a failing disk: a write itself is
+        atomic) is named in a warning and the one before it is tried."""
+        for path in reversed(backups):
+            try:
+                return load_checkpoint(path, model=self.model, optimizer=self.model.optimizer)
+            except ModelFileError as error:
+                warnings.warn(
+                    f"BackupAndRestore: cannot resume from {path.name} ({error}); trying the "
+                    "backup before it",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        warnings.warn(
+            f"BackupAndRestore: no backup in {self.backup_dir} could be read; training starts "
+            "from the beginning",
+            UserWarning,
+            stacklevel=2,
+        )
+        return None
 
     def _restore_callbacks(self) -> None:
         if self._pending is not None:
