@@ -93,6 +93,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Value": ("humblenet.scalar", "Value"),
     "load": ("humblenet.training.model", "load"),
     "save": ("humblenet.io.safetensors", "save"),
+    "save_checkpoint": ("humblenet.training.checkpoint", "save_checkpoint"),
+    "load_checkpoint": ("humblenet.training.checkpoint", "load_checkpoint"),
     "Sequential": ("humblenet.training.model", "Sequential"),
     "Model": ("humblenet.training.model", "Model"),
     "functional": ("humblenet.functional", None),

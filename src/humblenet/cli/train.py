@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from humblenet.cli._model import (
 from humblenet.data import Standardizer, train_validation_split
 from humblenet.optim import OPTIMIZERS
 from humblenet.plots import picture_format, plot_history
+from humblenet.training.callbacks import BackupAndRestore, Callback
 
 DEFAULT_HIDDEN = "64,32"
 DEFAULT_EPOCHS_TABLE = 20
@@ -72,7 +74,8 @@ examples:
   humblenet train flowers.csv --target species --epochs 50 --plot curves.png
   humblenet train houses.csv --target price --task regress --hidden 32 --out houses.safetensors
   humblenet train digits --epochs 10
-  humblenet train mnist:~/data/mnist --hidden 128,64 --epochs 5"""
+  humblenet train mnist:~/data/mnist --hidden 128,64 --epochs 5
+  humblenet train fashion-mnist --checkpoint-dir runs/fashion   (killed? add --resume)"""
 
 
 def register(commands: Any) -> None:
@@ -141,6 +144,22 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--plot", metavar="FILE", help="also save loss and accuracy curves, e.g. curves.png"
+    )
+    parser.add_argument(
+        "--checkpoint-dir",
+        metavar="DIR",
+        help="back the run up to DIR after each epoch (and on Ctrl-C), removed when it ends",
+    )
+    parser.add_argument(
+        "--checkpoint-every",
+        type=whole_number("--checkpoint-every", minimum=1),
+        metavar="N",
+        help="with --checkpoint-dir, back up every N batches too",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run backed up in --checkpoint-dir (give the same arguments)",
     )
 
 
@@ -268,11 +287,36 @@ def _check_outputs(args: argparse.Namespace) -> tuple[Path, Path | None]:
     return out, plot
 
 
+def _backup(args: argparse.Namespace) -> list[Callback]:
+    """The BackupAndRestore callback that --checkpoint-dir and --resume ask for (or none)."""
+    if args.checkpoint_dir is None:
+        if args.resume or args.checkpoint_every is not None:
+            flag = "--resume" if args.resume else "--checkpoint-every"
+            raise UserError(f"{flag} needs --checkpoint-dir DIR, the folder of the backups")
+        return []
+    folder = Path(args.checkpoint_dir)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--checkpoint-dir {folder}: it is a file; give a folder")
+    backup = BackupAndRestore(folder, save_freq=args.checkpoint_every or "epoch")
+    found = backup.backups()
+    if found and not args.resume:
+        raise UserError(
+            f"--checkpoint-dir {folder} holds the backup of an unfinished run ({found[-1].name}); "
+            "add --resume to continue it (with the same arguments), or give another folder"
+        )
+    if args.resume and not found:
+        raise UserError(f"--resume: there is no backup in {folder} to continue from")
+    if found:
+        print(f"resuming from {found[-1]}")
+    return [backup]
+
+
 def run(args: argparse.Namespace) -> int:
     """Train, print the metrics of each part, save the model (and the curves)."""
     # 1. Check everything that can be checked before any work.
     hidden = parse_hidden(args.hidden)
     out, plot = _check_outputs(args)
+    callbacks = _backup(args)
     data = _load_training_data(args.data, args.target, args.task)
     _check_classes(data)
     large = data.name in LARGE_IMAGE_SETS or data.name.startswith("mnist:")
@@ -312,15 +356,25 @@ def run(args: argparse.Namespace) -> int:
     if "validation" in parts:
         x_v, y_v = parts["validation"]
         validation_data = (x_v, learned_target(y_v))
-    history = model.fit(
-        parts["training"][0],
-        learned_target(parts["training"][1]),
-        batch_size=args.batch_size,
-        epochs=epochs,
-        verbose=1,
-        validation_data=validation_data,
-        seed=args.seed,
-    )
+    try:
+        history = model.fit(
+            parts["training"][0],
+            learned_target(parts["training"][1]),
+            batch_size=args.batch_size,
+            epochs=epochs,
+            verbose=1,
+            validation_data=validation_data,
+            seed=args.seed,
+            callbacks=callbacks,
+        )
+    except KeyboardInterrupt:
+        if callbacks and model.interrupted:  # Ctrl-C: fit backed up after the batch
+            print(
+                f"{model.stop_reason}; backed up to {args.checkpoint_dir}: run the same command "
+                "with --resume to continue",
+                file=sys.stderr,
+            )
+        raise  # the command line exits with 130
     if data.task == "regress":
         _fold_target_scaling(model, y_mean, y_std)
     metrics: dict[str, float] = {}

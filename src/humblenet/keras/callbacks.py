@@ -1,6 +1,7 @@
 """Keras' callback names over humblenet's callbacks (:mod:`humblenet.training.callbacks`)."""
 
 from humblenet.training.callbacks import (
+    BackupAndRestore,
     Callback,
     EarlyStopping,
     History,
@@ -11,4 +12,11 @@ from humblenet.training.callbacks import (
 TerminateOnNaN = NanGuard
 """Keras' name for the guard against a non-finite loss (in humblenet it is on by default)."""
 
-__all__ = ["Callback", "EarlyStopping", "History", "ModelCheckpoint", "TerminateOnNaN"]
+__all__ = [
+    "BackupAndRestore",
+    "Callback",
+    "EarlyStopping",
+    "History",
+    "ModelCheckpoint",
+    "TerminateOnNaN",
+]

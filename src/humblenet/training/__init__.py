@@ -2,11 +2,30 @@
 ``summary`` / ``save`` for any module), :class:`Sequential` (the Keras-like model of a layer
 list), callbacks, and :func:`load` for a saved model.
 
-One file per idea: ``model`` (the model classes and the loop), ``callbacks``, ``checks`` (what
-``fit`` refuses before touching a weight), ``metrics``, ``summary``.
+One file per idea: ``model`` (the model classes and the loop), ``callbacks``, ``checkpoint``
+(save a run and resume it exactly), ``checks`` (what ``fit`` refuses before touching a weight),
+``metrics``, ``summary``.
 """
 
-from humblenet.training.callbacks import Callback, EarlyStopping, History, NanGuard
+from humblenet.training.callbacks import (
+    BackupAndRestore,
+    Callback,
+    EarlyStopping,
+    History,
+    NanGuard,
+)
+from humblenet.training.checkpoint import load_checkpoint, save_checkpoint
 from humblenet.training.model import Model, Sequential, load
 
-__all__ = ["Callback", "EarlyStopping", "History", "Model", "NanGuard", "Sequential", "load"]
+__all__ = [
+    "BackupAndRestore",
+    "Callback",
+    "EarlyStopping",
+    "History",
+    "Model",
+    "NanGuard",
+    "Sequential",
+    "load",
+    "load_checkpoint",
+    "save_checkpoint",
+]

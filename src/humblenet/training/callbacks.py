@@ -13,13 +13,24 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from humblenet.io.safetensors import ModelFileError
+from humblenet.training.checkpoint import load_checkpoint, save_checkpoint
 from humblenet.validation import whole
 
-__all__ = ["Callback", "EarlyStopping", "History", "ModelCheckpoint", "NanGuard"]
+__all__ = [
+    "BackupAndRestore",
+    "Callback",
+    "EarlyStopping",
+    "History",
+    "ModelCheckpoint",
+    "NanGuard",
+]
 
 
 class Callback:
@@ -34,9 +45,20 @@ class Callback:
 
     def on_epoch_begin(self, epoch: int) -> None: ...
 
+    def on_batch_end(self, epoch: int, batch: int) -> None:
+        """After each batch's update (``batch`` counted from 0 in the epoch)."""
+
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None: ...
 
     def on_train_end(self, logs: dict[str, float]) -> None: ...
+
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint keeps of this callback, as JSON data (nothing by default)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        vars(self).update(state)
 
 
 class History(Callback):
@@ -57,6 +79,9 @@ class History(Callback):
         self.epoch.append(epoch)
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"history": self.history, "epoch": self.epoch}
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
@@ -158,6 +183,12 @@ class EarlyStopping(Callback):
             self.model.stop_reason = (
                 f"early stopping: {self.monitor} has not improved for {self.wait} epochs ({best})"
             )
+
+    def state_dict(self) -> dict[str, Any]:
+        """The best value, its epoch and the wait (not the best weights: a checkpoint keeps
+        the current weights only)."""
+        keys = ("best", "best_epoch", "wait", "stopped_epoch")
+        return {key: getattr(self, key) for key in keys}
 
     def on_train_end(self, logs: dict[str, float]) -> None:
         if self.restore_best_weights and self.best_weights is not None:
@@ -273,3 +304,148 @@ class NanGuard(Callback):
             f"{hint[1:]}, scale the inputs (e.g. to [0, 1]), or clip the gradients"
         )
         return True
+
+
+class BackupAndRestore(Callback):
+    """Back up the whole training run to a folder, so that ``fit`` started again with the same
+    arguments after a crash or a kill resumes where the last backup was (Keras'
+    ``BackupAndRestore``), to the same numbers an uninterrupted run reaches.
+
+    A backup is a checkpoint (:mod:`humblenet.training.checkpoint`): weights, optimizer state,
+    every random generator, the position in the epoch, the epoch's running loss, and the state
+    of the other callbacks (History, EarlyStopping). The last ``keep`` backups are kept; each is
+    written atomically, so a kill during a write leaves the previous one whole.
+
+    Args:
+        backup_dir: the folder of the backups (created if missing).
+        save_freq: ``"epoch"`` (after each epoch, written when the next one begins) or a
+            number ``N``: after every ``N`` batches too, so a resume starts inside an epoch.
+        delete_checkpoint: remove the backups when ``fit`` finishes (not when it is stopped
+            by an interruption).
+        keep: how many backups to keep (at least 1).
+    """
+
+    prefix = "backup-"
+
+    def __init__(
+        self,
+        backup_dir: str | os.PathLike[str],
+        save_freq: str | int = "epoch",
+        delete_checkpoint: bool = True,
+        keep: int = 2,
+    ) -> None:
+        if save_freq != "epoch":
+            if isinstance(save_freq, str):
+                raise ValueError(
+                    f"BackupAndRestore: save_freq must be 'epoch' or a number of batches, "
+                    f"got {save_freq!r}"
+                )
+            save_freq = whole("BackupAndRestore", "save_freq", save_freq, minimum=1)
+        self.backup_dir = Path(backup_dir)
+        self.save_freq = save_freq
+        self.delete_checkpoint = bool(delete_checkpoint)
+        self.keep = whole("BackupAndRestore", "keep", keep, minimum=1)
+        self.steps = 0  # batches trained in this run, resumed parts included
+        self._pending: list[dict[str, Any]] | None = None
+
+    def backups(self) -> list[Path]:
+        """The backup files, oldest first."""
+        if not self.backup_dir.is_dir():
+            return []
+        return sorted(self.backup_dir.glob(f"{self.prefix}*.safetensors"))
+
+    def on_train_begin(self, logs: dict[str, float]) -> None:
+        self.steps, self._pending = 0, None
+        self.backup_dir.mkdir(parents=True, exist_ok=True)
+        backups = self.backups()
+        if not backups:
+            return
+        loop = self.model.loop
+        extra = self._load_newest(backups)
+        if extra is None:
+            return
+        self.steps = extra["steps"]
+        loop.start = (extra["epoch"], extra["batch"])
+        loop.loader._rng.bit_generator.state = extra["epoch_generator_state"]  # its order
+        loop.restore_meter(extra["meter"])
+        # The other callbacks are restored once all have begun (their on_train_begin resets).
+        self._pending = extra["callbacks"]
+
+    def _load_newest(self, backups: list[Path]) -> dict[str, Any] | None:
+        """Load the newest backup that reads; a damaged one (a failing disk: a write itself is
+        atomic) is named in a warning and the one before it is tried."""
+        for path in reversed(backups):
+            try:
+                return load_checkpoint(path, model=self.model, optimizer=self.model.optimizer)
+            except ModelFileError as error:
+                warnings.warn(
+                    f"BackupAndRestore: cannot resume from {path.name} ({error}); trying the "
+                    "backup before it",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        warnings.warn(
+            f"BackupAndRestore: no backup in {self.backup_dir} could be read; training starts "
+            "from the beginning",
+            UserWarning,
+            stacklevel=2,
+        )
+        return None
+
+    def _restore_callbacks(self) -> None:
+        if self._pending is not None:
+            for callback, state in zip(self.model.loop.callbacks, self._pending):
+                if callback is not self:
+                    callback.load_state_dict(state)
+            self._pending = None
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        self._restore_callbacks()
+        # The backup of an epoch's end is written here, once every callback has seen the epoch
+        # (EarlyStopping after this one in the list, for example).
+        if epoch != self.model.loop.start[0]:
+            self.save(epoch, 0)
+
+    def on_batch_end(self, epoch: int, batch: int) -> None:
+        self.steps += 1
+        loop = self.model.loop
+        inside = loop.batch < len(loop.loader)
+        every = self.save_freq
+        if getattr(self.model, "interrupted", False):  # Ctrl-C: fit stops after this batch
+            self.save(epoch, batch + 1)
+        elif isinstance(every, int) and self.steps % every == 0 and inside:
+            self.save(epoch, batch + 1)
+
+    def save(self, epoch: int, batch: int) -> Path:
+        """Back up the run at ``(epoch, batch)``: the next batch to train."""
+        loop = self.model.loop
+        path = self.backup_dir / f"{self.prefix}{self.steps:012d}.safetensors"
+        save_checkpoint(
+            path,
+            model=self.model,
+            optimizer=self.model.optimizer,
+            epoch=epoch,
+            batch=batch,
+            steps=self.steps,
+            epoch_generator_state=(
+                loop.epoch_generator_state if batch else loop.loader._rng.bit_generator.state
+            ),
+            meter=loop.meter_state(),
+            callbacks=[callback.state_dict() for callback in loop.callbacks],
+        )
+        for old in self.backups()[: -self.keep]:
+            old.unlink()
+        for stale in self.backup_dir.glob(f".{self.prefix}*.tmp"):  # left by a killed write
+            stale.unlink()
+        return path
+
+    def on_train_end(self, logs: dict[str, float]) -> None:
+        self._restore_callbacks()  # a resumed fit that had no epoch left to run
+        loop = self.model.loop
+        if getattr(self.model, "interrupted", False):
+            return
+        if self.delete_checkpoint:
+            for path in self.backups():
+                path.unlink()
+        elif loop.batch == len(loop.loader):  # the run is complete: a fit started again ends
+            self.save(loop.epoch + 1, 0)

@@ -29,8 +29,11 @@ activation: the probabilities carry those scores to the loss (see :mod:`humblene
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -52,7 +55,7 @@ from humblenet.training.metrics import METRICS, Meter
 from humblenet.training.summary import summary_text
 from humblenet.validation import fraction, positive, whole
 
-__all__ = ["Model", "Sequential", "load"]
+__all__ = ["Loop", "Model", "Sequential", "load"]
 
 
 class _UserLoss(losses_module.Loss):
@@ -116,6 +119,34 @@ def _mode(model: Module, training: bool) -> Any:
         model.train(previous)
 
 
+@contextlib.contextmanager
+def _stop_at_batch_end(model: Model) -> Any:
+    """While ``fit`` runs, a first Ctrl-C (SIGINT) asks it to stop at the end of the current
+    batch (so callbacks such as BackupAndRestore can save a consistent state, after which ``fit``
+    raises KeyboardInterrupt); a second one interrupts at once. One that comes after the last
+    batch lets fit finish. Only in the main thread, and only when Python's own handler is in
+    place (a program's own handler is left alone)."""
+    model._interrupt_requested = False
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+
+    def request_stop(number: int, frame: Any) -> None:
+        if model._interrupt_requested:
+            raise KeyboardInterrupt
+        model._interrupt_requested = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        model._interrupt_requested = False
+
+
 class Model(Module):
     """Keras' training methods for any module: subclass it and define ``forward`` (Keras'
     subclassing API), or use :class:`Sequential`.
@@ -131,6 +162,9 @@ class Model(Module):
     stop_training = False
     stop_reason: str | None = None
     metadata: dict[str, Any] = {}
+    loop: Any = None  # a Loop while fit runs
+    interrupted = False  # fit was stopped by Ctrl-C
+    _interrupt_requested = False
     _optimizer_spec: Any = None
     _learning_rate: float | None = None
 
@@ -314,8 +348,12 @@ class Model(Module):
             x_array, targets, batch_size=batch_size, shuffle=shuffle, seed=seed, reuse_buffers=True
         )
         logs: dict[str, float] = {}
+        # Where the loop is, for callbacks that save and restore a run (BackupAndRestore): one
+        # may move `start` forward in on_train_begin to resume at (epoch, batch).
+        self.loop = Loop(loader, history, all_callbacks, self._meter)
         for callback in all_callbacks:
             callback.on_train_begin(logs)
+        loop = self.loop
         # 3. With the guard on, a diverging run is expected to overflow: the guard stops it and
         #    says what to lower, so NumPy's overflow warnings would only repeat it (or, under
         #    warnings-as-errors, stop training before the guard could restore the weights).
@@ -324,19 +362,21 @@ class Model(Module):
             if guard is not None
             else contextlib.nullcontext()
         )
-        with errors, _mode(self, True):
-            for epoch in range(epochs):
+        self.interrupted = False
+        with errors, _mode(self, True), _stop_at_batch_end(self):
+            for epoch in range(loop.start[0], epochs):
                 for callback in all_callbacks:
                     callback.on_epoch_begin(epoch)
-                meter = self._meter()
+                meter = loop.begin_epoch(epoch)
                 bar = _progress(len(loader), epoch, epochs, verbose_level)
                 started = time.perf_counter()
                 self._train_epoch(loader, meter, bar, guard, epoch, y_array, weights, parallel)
                 seconds = time.perf_counter() - started
-                if guard is not None and guard.triggered:
+                stopped_inside = self.stop_training and loop.batch < len(loader)
+                if self.interrupted or stopped_inside or (guard is not None and guard.triggered):
                     if bar is not None:
                         bar.close()
-                    break
+                    break  # no epoch end for an epoch not trained to its end
                 if parallel is not None:
                     parallel.reduce_meter(meter)  # the metrics of the whole data, on every rank
                 logs = meter.logs()
@@ -353,6 +393,9 @@ class Model(Module):
                     break
         for callback in all_callbacks:
             callback.on_train_end(logs)
+        self.loop = None  # it holds the loader and its data
+        if self.interrupted:
+            raise KeyboardInterrupt(self.stop_reason)
         history.stop_reason = self.stop_reason
         if self.stop_reason and verbose_level >= 1:
             print(f"Stopped: {self.stop_reason}", flush=True)
@@ -376,8 +419,8 @@ class Model(Module):
         ``parallel`` (:func:`humblenet.distributed.data_parallel`), this rank trains on its part
         of each batch and the gradients are averaged over the ranks before the step.
         """
-        optimizer = self.optimizer
-        for batch, (x_batch, second) in enumerate(loader):
+        optimizer, loop = self.optimizer, self.loop
+        for batch, (x_batch, second) in loop.batches(loader):
             if parallel is not None:
                 x_batch, second = parallel.share(x_batch, second)
             scores = self(Tensor(x_batch))
@@ -402,10 +445,20 @@ class Model(Module):
             optimizer.step()
             optimizer.zero_grad()
             meter.add(loss_value, scores.data, y_batch)
+            loop.batch = batch + 1
+            if self._interrupt_requested:  # Ctrl-C during this batch: stop after it
+                self.interrupted = self.stop_training = True
+                self.stop_reason = (
+                    f"interrupted (Ctrl-C) after batch {batch + 1} of epoch {epoch + 1}"
+                )
             if bar is not None:
                 bar.update(1)
                 if batch % 10 == 0:
                     bar.set_postfix(meter.logs(), refresh=False)
+            for callback in loop.callbacks:
+                callback.on_batch_end(epoch, batch)
+            if self.stop_training:
+                return
 
     def _report_epoch(
         self,
@@ -516,6 +569,56 @@ class Model(Module):
                 f"set_weights: the model has {len(names)} weight arrays, got {len(weights)}"
             )
         self.load_state_dict(dict(zip(names, weights, strict=True)))
+
+
+class Loop:
+    """Where ``fit`` is: the epoch and the next batch, the epoch's running sums, and what a
+    checkpoint needs to resume there (the loader's generator as it was when the epoch began).
+
+    Attributes:
+        loader: the training batches (its ``_rng`` draws each epoch's order).
+        history, callbacks: the History being filled, and every callback of this fit.
+        start: ``(epoch, batch)`` where the loop starts (``(0, 0)`` unless a callback resumes).
+        epoch, batch: the epoch running and how many of its batches are done.
+        meter: the running loss and metrics of the epoch.
+        epoch_generator_state: the loader's generator state when this epoch began.
+    """
+
+    def __init__(
+        self,
+        loader: DataLoader,
+        history: History,
+        callbacks: list[Callback],
+        new_meter: Callable[[], Meter],
+    ) -> None:
+        self.loader, self.history, self.callbacks = loader, history, callbacks
+        self._new_meter = new_meter
+        self.start = (0, 0)
+        self.epoch, self.batch = 0, 0
+        self.meter = new_meter()
+        self.epoch_generator_state: Any = loader._rng.bit_generator.state
+
+    def begin_epoch(self, epoch: int) -> Meter:
+        """The meter for ``epoch``: fresh, or the restored one when resuming inside it."""
+        self.epoch_generator_state = self.loader._rng.bit_generator.state
+        inside = epoch == self.start[0] and self.start[1] > 0
+        if not inside:
+            self.meter = self._new_meter()
+        self.epoch, self.batch = epoch, self.start[1] if inside else 0
+        return self.meter
+
+    def batches(self, loader: DataLoader) -> Iterable[tuple[int, Any]]:
+        """``enumerate(loader)`` from the first batch not done yet."""
+        return itertools.islice(enumerate(loader), self.batch, None)
+
+    def meter_state(self) -> dict[str, Any]:
+        """The epoch's running sums as JSON data."""
+        return {k: v for k, v in vars(self.meter).items() if isinstance(v, int | float)}
+
+    def restore_meter(self, state: dict[str, Any]) -> None:
+        self.meter = self._new_meter()
+        for key, value in state.items():
+            setattr(self.meter, key, value)
 
 
 @register(writes_as="Sequential")

@@ -1,0 +1,90 @@
+"""``humblenet train --checkpoint-dir DIR [--resume]``: a training run killed (SIGKILL) and
+resumed saves the same model file, byte for byte, as a run never interrupted; the mistakes."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+from cli_helper import check_mistake, humblenet_run, ok, python, write_flowers
+
+ARGUMENTS = ["train", "flowers.csv", "--epochs", "4", "--hidden", "8", "--batch-size", "16"]
+
+# Run the command line and send it a signal (SIGKILL, or SIGINT: Ctrl-C) right after its backup
+# number KILL_AT is written.
+_KILLED_RUN = """
+import os, signal, sys
+from humblenet.cli import main
+from humblenet.training.callbacks import BackupAndRestore
+
+kill_at, number, arguments = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+save, saves = BackupAndRestore.save, []
+
+def save_then_die(self, epoch, batch):
+    path = save(self, epoch, batch)
+    saves.append(path)
+    if len(saves) == kill_at:
+        os.kill(os.getpid(), number)
+    return path
+
+BackupAndRestore.save = save_then_die
+sys.exit(main(arguments))
+"""
+
+
+def _contents(path: Path) -> tuple[dict, bytes]:
+    """A safetensors file's header (parsed: safetensors writes the metadata's keys in an order
+    that changes from process to process) and its tensor bytes."""
+    data = path.read_bytes()
+    length = int.from_bytes(data[:8], "little")
+    return json.loads(data[8 : 8 + length]), data[8 + length :]
+
+
+def test_train_killed_and_resumed_saves_the_same_model(tmp_path: Path) -> None:
+    write_flowers(tmp_path / "flowers.csv")
+    (tmp_path / "killed_run.py").write_text(_KILLED_RUN)
+    ok(humblenet_run(*ARGUMENTS, "--out", "reference.safetensors", cwd=tmp_path))
+    resumable = [*ARGUMENTS, "--checkpoint-dir", "backup", "--checkpoint-every", "3"]
+    killed = python("killed_run.py", "2", str(int(signal.SIGKILL)), *resumable, cwd=tmp_path)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    again = humblenet_run(*resumable, cwd=tmp_path)
+    assert again.returncode == 2 and "add --resume to continue it" in again.stderr
+    killed = python(
+        "killed_run.py", "3", str(int(signal.SIGKILL)), *resumable, "--resume", cwd=tmp_path
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    stdout = ok(humblenet_run(*resumable, "--resume", cwd=tmp_path))
+    assert "resuming from backup" in stdout
+    assert _contents(tmp_path / "model.safetensors") == _contents(
+        tmp_path / "reference.safetensors"
+    )
+    assert not list((tmp_path / "backup").iterdir())
+
+
+def test_checkpoint_mistakes(tmp_path: Path, capsys, monkeypatch) -> None:
+    write_flowers(tmp_path / "flowers.csv")
+    monkeypatch.chdir(tmp_path)
+    check_mistake(tmp_path, capsys, [*ARGUMENTS, "--resume"], ["--resume needs --checkpoint-dir"])
+    check_mistake(
+        tmp_path,
+        capsys,
+        [*ARGUMENTS, "--checkpoint-dir", "empty", "--resume"],
+        ["no backup in", "to continue from"],
+    )
+
+
+def test_ctrl_c_backs_up_exits_130_and_resumes(tmp_path: Path) -> None:
+    write_flowers(tmp_path / "flowers.csv")
+    (tmp_path / "killed_run.py").write_text(_KILLED_RUN)
+    ok(humblenet_run(*ARGUMENTS, "--out", "reference.safetensors", cwd=tmp_path))
+    resumable = [*ARGUMENTS, "--checkpoint-dir", "backup"]
+    interrupted = python("killed_run.py", "1", str(int(signal.SIGINT)), *resumable, cwd=tmp_path)
+    assert interrupted.returncode == 130, interrupted.stderr
+    assert "humblenet: interrupted" in interrupted.stderr
+    assert "backed up to backup: run the same command with --resume" in interrupted.stderr
+    assert len(list((tmp_path / "backup").iterdir())) == 2  # an epoch's end and the Ctrl-C's
+    ok(humblenet_run(*resumable, "--resume", cwd=tmp_path))
+    assert _contents(tmp_path / "model.safetensors") == _contents(
+        tmp_path / "reference.safetensors"
+    )
