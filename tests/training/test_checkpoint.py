@@ -322,3 +322,16 @@ def test_a_damaged_newest_backup_falls_back_to_the_one_before(tmp_path: Path) ->
     assert resumed.history == reference.history
     for a, b in zip(reference_model.state_dict().values(), resumed_model.state_dict().values()):
         assert a.tobytes() == b.tobytes()
+
+
+def test_a_checkpoint_keeps_the_shape_of_a_zero_d_buffer(tmp_path) -> None:
+    """A batch norm's ``num_batches_tracked`` is 0-d: it must come back 0-d, with its count."""
+    from humblenet import nn
+    from humblenet.training.checkpoint import load_checkpoint, save_checkpoint
+
+    model = nn.Sequential(nn.BatchNorm1d(3))
+    model(np.ones((4, 3), dtype=np.float32))
+    save_checkpoint(tmp_path / "bn.safetensors", model=model)
+    again = nn.Sequential(nn.BatchNorm1d(3))
+    load_checkpoint(tmp_path / "bn.safetensors", model=again)
+    assert again[0].num_batches_tracked.shape == () and int(again[0].num_batches_tracked.data) == 1

@@ -66,6 +66,7 @@ __all__ = [
     "FORMAT_VERSION",
     "METADATA_KEYS",
     "ModelFileError",
+    "as_stored",
     "load",
     "read_state_dict",
     "save",
@@ -160,6 +161,13 @@ def _check_flat(model: Module, where: str) -> Sequential:
                 "directly in the outer model"
             )
     return model
+
+
+def as_stored(array: np.ndarray) -> np.ndarray:
+    """A C-contiguous little-endian copy of ``array``, as safetensors stores it, keeping its
+    shape (unlike ``np.ascontiguousarray``, which makes a 0-d array 1-d: a batch norm's
+    ``num_batches_tracked`` would come back with the wrong shape)."""
+    return np.asarray(array, dtype=array.dtype.newbyteorder("<")).copy(order="C")
 
 
 def tensor_names(model: Sequential) -> list[str]:
@@ -330,8 +338,7 @@ def save(
     arrays: dict[str, np.ndarray] = {}
     described: dict[str, tuple[str, list[int], bytes]] = {}
     for name, tensor in model._state_tensors().items():
-        # (not np.ascontiguousarray, which would make a 0-d buffer 1-d)
-        array = np.asarray(tensor.data, dtype=tensor.data.dtype.newbyteorder("<")).copy(order="C")
+        array = as_stored(tensor.data)
         if array.dtype.name not in _SAFETENSORS_DTYPES:
             raise ValueError(
                 f"save: {_describe(model, name)} has dtype {array.dtype}; humblenet saves "
@@ -619,10 +626,7 @@ def save_state_dict(model: Module, path: str | os.PathLike[str]) -> None:
     """Write ``model.state_dict()`` alone (weights and buffers, PyTorch's names), atomically, as a
     safetensors file that ``safetensors.torch.load_file`` and :func:`read_state_dict` read."""
     safetensors = _import_safetensors()
-    arrays = {
-        name: np.asarray(array, dtype=array.dtype.newbyteorder("<")).copy(order="C")
-        for name, array in model.state_dict().items()
-    }
+    arrays = {name: as_stored(array) for name, array in model.state_dict().items()}
     write_atomically(path, safetensors.numpy.save(arrays))
 
 

@@ -41,7 +41,12 @@ import numpy as np
 from humblenet import __version__
 from humblenet import random as hn_random
 from humblenet.io.atomic import write_atomically
-from humblenet.io.safetensors import ModelFileError, _import_safetensors, read_state_dict
+from humblenet.io.safetensors import (
+    ModelFileError,
+    _import_safetensors,
+    as_stored,
+    read_state_dict,
+)
 from humblenet.nn.module import Module
 from humblenet.optim._flat import FlatParameters
 
@@ -67,11 +72,6 @@ def _layer_generators(model: Module) -> dict[str, np.random.Generator]:
         if isinstance(generator, np.random.Generator):
             found[str(index)] = generator
     return found
-
-
-def _array(value: np.ndarray) -> np.ndarray:
-    """A contiguous little-endian copy, as safetensors writes it."""
-    return np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<")).copy()
 
 
 def _kernel_state(optimizer: Any) -> tuple[list[dict[str, Any]], dict[str, float]]:
@@ -124,7 +124,7 @@ def save_checkpoint(
         **extra: more state, as JSON data (numbers, text, lists, dicts), returned as a dict by
             :func:`load_checkpoint`.
     """
-    arrays = {f"model.{name}": _array(value) for name, value in model.state_dict().items()}
+    arrays = {f"model.{name}": as_stored(value) for name, value in model.state_dict().items()}
     document: dict[str, Any] = {
         "format": CHECKPOINT_FORMAT,
         "versions": versions(),
@@ -142,7 +142,7 @@ def save_checkpoint(
         for index, parameter_state in enumerate(states):
             for name, value in parameter_state.items():
                 if isinstance(value, np.ndarray):
-                    arrays[f"optimizer.{index}.{name}"] = _array(value)
+                    arrays[f"optimizer.{index}.{name}"] = as_stored(value)
                 else:
                     scalars.setdefault(str(index), {})[name] = value
         document["optimizer"] = {
