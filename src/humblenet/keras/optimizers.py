@@ -136,18 +136,20 @@ class Adam(Optimizer):
 
     def _build(self, parameters: list[Tensor]) -> optim.Optimizer:
         s = self.settings
-        return optim.Adam(
+        decay = {"weight_decay": s["weight_decay"]} if "weight_decay" in s else {}
+        return (optim.AdamW if decay else optim.Adam)(
             parameters,
             s["learning_rate"],
             betas=(s["beta_1"], s["beta_2"]),
             eps=s["epsilon"],
             amsgrad=s["amsgrad"],
+            **decay,
         )
 
 
-class AdamW(Optimizer):
+class AdamW(Adam):
     """Keras' AdamW: ``learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
-    epsilon=1e-7``."""
+    epsilon=1e-7`` (Adam's settings and build, with decoupled weight decay)."""
 
     def __init__(
         self,
@@ -159,24 +161,14 @@ class AdamW(Optimizer):
         amsgrad: bool = False,
         **ignored: Any,
     ) -> None:
-        super().__init__(
+        Optimizer.__init__(
+            self,
             learning_rate=learning_rate,
             weight_decay=weight_decay,
             beta_1=beta_1,
             beta_2=beta_2,
             epsilon=epsilon,
             amsgrad=amsgrad,
-        )
-
-    def _build(self, parameters: list[Tensor]) -> optim.Optimizer:
-        s = self.settings
-        return optim.AdamW(
-            parameters,
-            s["learning_rate"],
-            betas=(s["beta_1"], s["beta_2"]),
-            eps=s["epsilon"],
-            weight_decay=s["weight_decay"],
-            amsgrad=s["amsgrad"],
         )
 
 
