@@ -17,11 +17,13 @@ import pytest
 
 import humblenet
 from humblenet import nn, optim
+from humblenet.io import atomic
 from humblenet.io.safetensors import ModelFileError
 from humblenet.training import BackupAndRestore, Callback, EarlyStopping
 from humblenet.training.checkpoint import load_checkpoint, save_checkpoint
 
 _SOURCE = str(Path(humblenet.__file__).resolve().parents[1])
+_TEXT = {"capture_output": True, "text": True, "check": True}
 
 # A tiny run with everything a resume must restore: Adam (flat path, scaled averages),
 # Dropout's own generator, shuffling, validation, EarlyStopping and History. Arguments: the
@@ -265,7 +267,11 @@ def test_a_failed_write_keeps_the_previous_checkpoint(
 
 
 def test_backups_keep_the_last_ones_and_clear_stale_temporaries(tmp_path: Path) -> None:
-    (tmp_path / ".backup-000000000001.safetensors.x.tmp").write_bytes(b"half")  # a killed write
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], **_TEXT)
+    dead = int(ended.stdout)  # the number of a process that has ended: its write was killed
+    stale = tmp_path / f".backup-000000000001.safetensors.hn-{atomic._HOST}-{dead}-0badcafe.tmp"
+    stale.write_bytes(b"half")
+    assert atomic.is_temporary(stale.name)
     _fit(_model(), tmp_path, save_freq=1, delete_checkpoint=False, keep=3)
     names = sorted(p.name for p in tmp_path.iterdir())
     assert len(names) == 3 and all(name.startswith("backup-") for name in names)

@@ -37,7 +37,9 @@ __all__ = [
 ]
 
 _HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname().split(".")[0])[:32] or "host"
-_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.hn-(?P<host>[A-Za-z0-9]*)-(?P<pid>\d+)-[0-9a-f]{8}\.tmp$")
+_TEMPORARY = re.compile(
+    r"^\.(?P<name>.+)\.hn-(?P<host>[A-Za-z0-9]*)-(?P<pid>\d+)-[0-9a-f]{8}\.tmp$"
+)
 _in_flight: set[str] = set()  # this process's temporaries not yet renamed or removed
 
 
