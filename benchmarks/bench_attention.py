@@ -7,16 +7,21 @@ Rows: ``scaled_dot_product_attention`` alone, ``MultiheadAttention`` self-attent
 causal mask (batch 32, sequence 64, width 128, 4 heads), and one training step's forward and
 backward of a ``TransformerEncoderLayer`` (feed-forward 512, dropout off). Each figure is the
 median of ``--repeats`` timed calls after one warm-up, the two libraries alternating; the ratio
-is humblenet's time over PyTorch's (above 1: slower). The machine may be shared with other
-work: run it twice and trust only what both runs agree on.
+is humblenet's time over PyTorch's (above 1: slower). ``--threads`` sets both libraries' thread
+count (NumPy's BLAS through threadpoolctl when it is installed). The machine may be shared with
+other work: run it twice and trust only what both runs agree on. On a loaded machine, use
+``--threads 1``: OpenBLAS threads that wait for a busy core made a 64x1024 by 1024x64 product
+600x slower here (58 ms instead of 0.09 ms, measured with six other jobs on two cores).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -45,6 +50,15 @@ def _row(name: str, ours: Callable[[], None], ref: Callable[[], None], repeats: 
     print(f"{name:52s} {ours_s * 1e3:9.2f} ms {ref_s * 1e3:9.2f} ms {ours_s / ref_s:7.2f}x")
 
 
+def _blas_threads(threads: int) -> Any:
+    """Limit NumPy's BLAS to ``threads`` (a no-op without threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
 def _copy(ours: nn.Module, ref: torch.nn.Module) -> None:
     ref.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
 
@@ -59,8 +73,14 @@ def main() -> None:
     parser.add_argument("--heads", type=int, default=4)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    with _blas_threads(args.threads):
+        _run(args)
+
+
+def _run(args: Any) -> None:
     n, length, e, h = args.batch, args.length, args.width, args.heads
     rng = np.random.default_rng(0)
+    print(f"threads: {args.threads} (both libraries)")
     print(f"{'forward + backward, float32':52s} {'humblenet':>12s} {'PyTorch':>12s} {'ratio':>8s}")
 
     # The functional on (N, heads, L, head_dim).
