@@ -65,7 +65,12 @@ class TinyGPT(nn.Module):
         self.token = nn.Embedding(vocab_size, d, seed=settings.seed)
         self.position = nn.Embedding(t, d, seed=settings.seed + 1)
         layer = nn.TransformerEncoderLayer(
-            d, settings.heads, 4 * d, dropout=0.0, batch_first=True, norm_first=True,
+            d,
+            settings.heads,
+            4 * d,
+            dropout=0.0,
+            batch_first=True,
+            norm_first=True,
             seed=settings.seed + 2,
         )
         # Each layer its own start (torch's TransformerEncoder would copy one layer's weights).
@@ -73,7 +78,12 @@ class TinyGPT(nn.Module):
             [layer]
             + [
                 nn.TransformerEncoderLayer(
-                    d, settings.heads, 4 * d, dropout=0.0, batch_first=True, norm_first=True,
+                    d,
+                    settings.heads,
+                    4 * d,
+                    dropout=0.0,
+                    batch_first=True,
+                    norm_first=True,
                     seed=settings.seed + 3 + i,
                 )
                 for i in range(settings.layers - 1)
@@ -110,8 +120,11 @@ class CharLSTM(nn.Module):
 def lstm_hidden_for(budget: int, vocab_size: int, embedding: int) -> int:
     """The hidden size whose LSTM model has closest to ``budget`` parameters:
     ``V e + 4 h (e + h) + 8 h + h V + V`` (torch's LSTM has two bias vectors)."""
+
     def count(h: int) -> int:
-        return vocab_size * embedding + 4 * h * (embedding + h) + 8 * h + h * vocab_size + vocab_size
+        return (
+            vocab_size * embedding + 4 * h * (embedding + h) + 8 * h + h * vocab_size + vocab_size
+        )
 
     return min(range(4, 1024), key=lambda h: abs(count(h) - budget))
 
@@ -185,8 +198,9 @@ def run(settings: Settings) -> dict[str, Any]:
     gpt = TinyGPT(len(vocab), settings)
     budget = gpt.count_params()
     embedding = settings.width // 2
-    lstm = CharLSTM(len(vocab), embedding, lstm_hidden_for(budget, len(vocab), embedding),
-                    settings.seed)
+    lstm = CharLSTM(
+        len(vocab), embedding, lstm_hidden_for(budget, len(vocab), embedding), settings.seed
+    )
     results: dict[str, Any] = {"settings": settings, "vocab": len(vocab), "rows": []}
     for name, model in [("transformer", gpt), ("LSTM", lstm)]:
         seconds = train(model, x, y, settings)
