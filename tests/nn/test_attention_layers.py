@@ -108,12 +108,37 @@ def test_model_file_with_an_encoder_layer_loads_here_and_into_torch(tmp_path: Pa
     np.testing.assert_allclose(model(x).data, ref.numpy(), rtol=1e-5, atol=1e-5)
 
 
-def test_onnx_export_refuses_attention_with_a_clear_error(tmp_path: Path) -> None:
-    model = humblenet.Sequential([nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)])
-    model.build((4, 8))
-    with pytest.raises(ValueError, match="TransformerEncoderLayer.*no ONNX translation"):
-        export_onnx(model, tmp_path / "model.onnx")
-    assert not (tmp_path / "model.onnx").exists()
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, seed=0),
+        lambda: nn.TransformerEncoderLayer(
+            8, 2, 16, batch_first=True, norm_first=True, activation="gelu", seed=0
+        ),
+        lambda: nn.TransformerEncoderLayer(8, 4, 16, bias=False, seed=0),
+        lambda: nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, norm_first=True, seed=0),
+            2,
+            norm=nn.LayerNorm(8),
+        ),
+    ],
+    ids=["post-norm", "pre-norm gelu", "seq first no bias", "encoder"],
+)
+def test_onnx_runtime_computes_what_the_encoder_computes(make: Any, tmp_path: Path) -> None:
+    """In a Sequential the layer gets one tensor, so no mask: the export is that computation,
+    in evaluation (dropout off)."""
+    import onnxruntime
+
+    model = humblenet.Sequential([make(), nn.Linear(8, 3, seed=1)])
+    model.build((5, 8))
+    _randomize(model, 3)
+    model.eval()
+    path = tmp_path / "encoder.onnx"
+    export_onnx(model, path)
+    x = np.random.default_rng(0).normal(size=(4, 5, 8)).astype(np.float32)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (out,) = session.run(None, {"input": x})
+    np.testing.assert_allclose(out, model(x).data, rtol=1e-4, atol=1e-5)
 
 
 # -- configs -------------------------------------------------------------------------------------

@@ -46,6 +46,13 @@ def _positive(owner: str, name: str, value: Any) -> int:
     return int(value)
 
 
+def linear_onnx(graph: Any, x: str, prefix: str, bias: bool) -> str:
+    """``x @ weight.T + bias`` for a ``Linear`` named ``prefix`` on ``(N, L, features)``."""
+    w = graph.node("Transpose", [graph.parameter(prefix + "weight")], perm=[1, 0])
+    out = graph.node("MatMul", [x, w])
+    return graph.node("Add", [out, graph.parameter(prefix + "bias")]) if bias else out
+
+
 def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
@@ -266,7 +273,29 @@ class MultiheadAttention(Layer):
     # -- the layer protocol --------------------------------------------------------------------
 
     def to_onnx(self, graph: Any, x: str) -> str:
+        """A MultiheadAttention returns two things, so it is not a layer of a Sequential; it
+        is exported inside a ``TransformerEncoderLayer`` (see :meth:`self_attention_onnx`)."""
         raise NotImplementedError
+
+    def self_attention_onnx(self, graph: Any, x: str, prefix: str) -> str:
+        """Self-attention of ``x`` ``(N, L, E)`` with no mask, as ONNX operators (opset 17);
+        ``prefix`` names this module inside the exported layer (``"self_attn."``)."""
+        if not self._same_dims:
+            raise NotImplementedError
+        e, h, d = self.embed_dim, self.num_heads, self.head_dim
+        w = graph.node("Transpose", [graph.parameter(prefix + "in_proj_weight")], perm=[1, 0])
+        y = graph.node("MatMul", [x, w])  # (N, L, 3E): the three projections in one product
+        if self.use_bias:
+            y = graph.node("Add", [y, graph.parameter(prefix + "in_proj_bias")])
+        y = graph.node("Reshape", [y, graph.integers([0, 0, 3, h, d])])
+        y = graph.node("Transpose", [y], perm=[2, 0, 3, 1, 4])  # (3, N, H, L, d)
+        q, k, v = (graph.node("Gather", [y, graph.integers(i)], axis=0) for i in range(3))
+        scores = graph.node("MatMul", [q, graph.node("Transpose", [k], perm=[0, 1, 3, 2])])
+        scores = graph.node("Mul", [scores, graph.constant(1.0 / math.sqrt(d))])
+        heads = graph.node("MatMul", [graph.node("Softmax", [scores], axis=-1), v])
+        merged = graph.node("Transpose", [heads], perm=[0, 2, 1, 3])
+        merged = graph.node("Reshape", [merged, graph.integers([0, 0, e])])
+        return linear_onnx(graph, merged, prefix + "out_proj.", self.use_bias)
 
     def get_config(self) -> dict[str, Any]:
         return {

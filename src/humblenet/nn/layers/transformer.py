@@ -19,7 +19,8 @@ import numpy as np
 
 from humblenet import functional as F
 from humblenet.nn.containers import ModuleList
-from humblenet.nn.layers.attention import MultiheadAttention
+from humblenet.nn.layers.activation import activation_layer
+from humblenet.nn.layers.attention import MultiheadAttention, linear_onnx
 from humblenet.nn.layers.base import Layer
 from humblenet.nn.layers.dropout import Dropout
 from humblenet.nn.layers.linear import Linear
@@ -156,7 +157,40 @@ class TransformerEncoderLayer(Layer):
             module.reseed()
 
     def to_onnx(self, graph: Any, x: str) -> str:
-        raise NotImplementedError
+        """The layer in evaluation (dropout off), with no mask: what it computes as a layer
+        of a ``Sequential``, which passes it one tensor."""
+        return self.encoder_onnx(graph, x, "")
+
+    def encoder_onnx(self, graph: Any, x: str, prefix: str) -> str:
+        """The ONNX operators of this layer, its weights named under ``prefix``."""
+        if not self.batch_first:  # (L, N, E) -> (N, L, E) and back at the end
+            x = graph.node("Transpose", [x], perm=[1, 0, 2])
+
+        def norm(name: str, y: str) -> str:
+            inputs = [y, graph.parameter(f"{prefix}{name}.weight")]
+            if self.use_bias:
+                inputs.append(graph.parameter(f"{prefix}{name}.bias"))
+            return str(
+                graph.node("LayerNormalization", inputs, axis=-1, epsilon=self.layer_norm_eps)
+            )
+
+        def attention(y: str) -> str:
+            return str(self.self_attn.self_attention_onnx(graph, y, f"{prefix}self_attn."))
+
+        def feed_forward(y: str) -> str:
+            hidden = linear_onnx(graph, y, f"{prefix}linear1.", self.use_bias)
+            hidden = str(activation_layer(self.activation).to_onnx(graph, hidden))  # type: ignore[union-attr]
+            return str(linear_onnx(graph, hidden, f"{prefix}linear2.", self.use_bias))
+
+        if self.norm_first:
+            x = graph.node("Add", [x, attention(norm("norm1", x))])
+            x = graph.node("Add", [x, feed_forward(norm("norm2", x))])
+        else:
+            x = norm("norm1", graph.node("Add", [x, attention(x)]))
+            x = norm("norm2", graph.node("Add", [x, feed_forward(x)]))
+        if not self.batch_first:
+            x = graph.node("Transpose", [x], perm=[1, 0, 2])
+        return str(x)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -226,7 +260,20 @@ class TransformerEncoder(Layer):
         return x if self.norm is None else self.norm(x)
 
     def to_onnx(self, graph: Any, x: str) -> str:
-        raise NotImplementedError
+        """Each layer's operators (no mask), then the final norm's."""
+        for i, layer in enumerate(self.layers.layers):
+            if not isinstance(layer, TransformerEncoderLayer):
+                raise NotImplementedError
+            x = layer.encoder_onnx(graph, x, f"layers.{i}.")
+        if self.norm is None:
+            return x
+        if not isinstance(self.norm, LayerNorm) or self.norm.weight is None:
+            raise NotImplementedError
+        inputs = [x, graph.parameter("norm.weight")]
+        if self.norm.bias is not None:
+            inputs.append(graph.parameter("norm.bias"))
+        axis = -len(self.norm.normalized_shape)
+        return str(graph.node("LayerNormalization", inputs, axis=axis, epsilon=self.norm.eps))
 
     def get_config(self) -> dict[str, Any]:
         first = self.layers.layers[0]
