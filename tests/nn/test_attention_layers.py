@@ -379,3 +379,17 @@ def test_dense_maps_over_the_last_axis_of_a_sequence(tmp_path: Path) -> None:
     np.testing.assert_allclose(onnx_out, ref, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="input has 2 features.*expects 3"):
         model(np.zeros((2, 5, 2), np.float32))
+
+
+def test_encoder_copies_draw_their_own_dropout_masks() -> None:
+    """The copies start from the same weights (as torch's deep copies) but not from the same
+    dropout generator, which would drop the same places in every layer."""
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.5, batch_first=True, seed=1)
+    first, second = nn.TransformerEncoder(layer, 2).layers.layers
+    np.testing.assert_array_equal(first.linear1.weight.data, second.linear1.weight.data)
+    x = np.ones((2, 3, 8), np.float32)
+    assert not np.array_equal(first.dropout(x).data, second.dropout(x).data)
+    # and the derivation is repeatable: a second encoder's second layer drops the same places
+    again = nn.TransformerEncoder(layer, 2).layers.layers[1]
+    second.dropout.reseed()
+    np.testing.assert_array_equal(again.dropout(x).data, second.dropout(x).data)

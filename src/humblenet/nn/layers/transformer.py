@@ -212,6 +212,20 @@ class TransformerEncoderLayer(Layer):
         return f"d_model={self.d_model}, nhead={self.nhead}, norm_first={self.norm_first}"
 
 
+def _own_dropout(layer: Module, position: int) -> None:
+    """A deep copy would hold a copy of each dropout's generator: the same masks in every
+    layer, and a private copy of the default generator for unseeded ones. Unseeded dropouts
+    draw from the default generator again; seeded ones get a seed derived from their position."""
+    for module in layer.modules():
+        reseed = getattr(module, "reseed", None)
+        if reseed is None or "_rng" not in vars(module):
+            continue
+        seed = getattr(module, "seed", None)
+        if seed is not None and position > 0:
+            module.seed = int(np.random.SeedSequence([seed, position]).generate_state(1)[0])  # type: ignore[attr-defined]
+        reseed()
+
+
 @register
 class TransformerEncoder(Layer):
     """``num_layers`` copies of ``encoder_layer`` one after the other, then ``norm`` if given,
@@ -242,7 +256,10 @@ class TransformerEncoder(Layer):
                 f"nn.TransformerEncoderLayer, got {type(encoder_layer).__name__}"
             )
         self.num_layers = int(num_layers)
-        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(self.num_layers)])
+        copies = [copy.deepcopy(encoder_layer) for _ in range(self.num_layers)]
+        for position, layer in enumerate(copies):
+            _own_dropout(layer, position)
+        self.layers = ModuleList(copies)
         self.norm = norm
 
     def forward(
