@@ -251,7 +251,11 @@ def main() -> None:
     if args.steps is not None:
         settings.steps = args.steps
     settings.seed = args.seed
-    report(run(settings))
+    try:
+        results = run(settings)
+    except FileNotFoundError as error:  # the word list is not installed: say how to get it
+        raise SystemExit(f"tiny_transformer: {error}") from None
+    report(results)
 
 
 if __name__ == "__main__":
