@@ -67,6 +67,7 @@ __all__ = [
     "METADATA_KEYS",
     "ModelFileError",
     "as_stored",
+    "check_suffix",
     "load",
     "read_state_dict",
     "save",
@@ -161,6 +162,19 @@ def _check_flat(model: Module, where: str) -> Sequential:
                 "directly in the outer model"
             )
     return model
+
+
+def check_suffix(path: str | os.PathLike[str], suffix: str, where: str, kind: str) -> Path:
+    """Refuse a file name whose extension does not say what the file holds (``save("m.h5")``
+    would write safetensors under a name every tool reads as something else)."""
+    target = Path(path)
+    if target.suffix.lower() != suffix:
+        example = target.with_suffix(suffix).name if target.stem else f"model{suffix}"
+        raise ValueError(
+            f"{where}: {str(target)!r} does not end in {suffix}, but the file is {kind}; give a "
+            f"name ending in {suffix}, e.g. {example!r}"
+        )
+    return target
 
 
 def as_stored(array: np.ndarray) -> np.ndarray:
@@ -316,12 +330,14 @@ def save(
 
     Raises:
         ImportError: safetensors is not installed.
-        ValueError / TypeError: the model is not built or not plain layers, or a metadata
-            argument has the wrong type or length.
+        ValueError / TypeError: the model is not built or not plain layers, a metadata
+            argument has the wrong type or length, or ``path`` does not end in
+            ``.safetensors``.
 
     The optimizer and its state are not saved: compile the loaded model again to train on.
     """
     safetensors = _import_safetensors()
+    check_suffix(path, ".safetensors", "save", "a safetensors model file")
     model = _check_flat(model, "save")
     metadata = _metadata(
         model,
@@ -626,6 +642,7 @@ def save_state_dict(model: Module, path: str | os.PathLike[str]) -> None:
     """Write ``model.state_dict()`` alone (weights and buffers, PyTorch's names), atomically, as a
     safetensors file that ``safetensors.torch.load_file`` and :func:`read_state_dict` read."""
     safetensors = _import_safetensors()
+    check_suffix(path, ".safetensors", "save_weights", "a safetensors weights file")
     arrays = {name: as_stored(array) for name, array in model.state_dict().items()}
     write_atomically(path, safetensors.numpy.save(arrays))
 
