@@ -397,6 +397,7 @@ class Model(Module):
         if self.interrupted:
             raise KeyboardInterrupt(self.stop_reason)
         history.stop_reason = self.stop_reason
+        history.diverged = guard is not None and guard.triggered
         if self.stop_reason and verbose_level >= 1:
             print(f"Stopped: {self.stop_reason}", flush=True)
         return history
