@@ -124,16 +124,18 @@ def profile(model: humblenet.Sequential, x: np.ndarray, y: np.ndarray, batch_siz
 
         return make(data, parents, timed_backward, op)
 
-    for layer in model.layers:
-        originals[layer] = layer.forward
-
-        def timed_forward(*args, _f=layer.forward, _name=type(layer).__name__):  # type: ignore[no-untyped-def]
+    def timing(forward: Callable, name: str) -> Callable:
+        def timed_forward(*args):  # type: ignore[no-untyped-def]
             start = time.perf_counter()
-            result = _f(*args)
-            spent[f"{_name} forward"] += time.perf_counter() - start
+            result = forward(*args)
+            spent[f"{name} forward"] += time.perf_counter() - start
             return result
 
-        layer.forward = timed_forward  # type: ignore[method-assign]
+        return timed_forward
+
+    for layer in model.layers:
+        originals[layer] = layer.forward
+        layer.forward = timing(layer.forward, type(layer).__name__)  # type: ignore[method-assign]
     humblenet.Tensor._make = staticmethod(timed_make)  # type: ignore[assignment]
     try:
         start = time.perf_counter()
