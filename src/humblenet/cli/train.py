@@ -277,8 +277,18 @@ def _save_outputs(
 
 def _check_outputs(args: argparse.Namespace) -> tuple[Path, Path | None]:
     """The model and plot paths, checked before any work (the folder, the picture format)."""
-    out = check_output(args.out, "--out")
-    plot = check_output(args.plot, "--plot") if args.plot else None
+    inputs = [("DATA", args.data if is_csv(args.data) else None)]
+    out = check_output(
+        args.out,
+        "--out",
+        suffixes=(".safetensors",),
+        kind="the model",
+        inputs=inputs,
+        hint="for ONNX, export the saved model: humblenet export MODEL OUT.onnx"
+        if args.out.lower().endswith(".onnx")
+        else "",
+    )
+    plot = check_output(args.plot, "--plot", inputs=inputs) if args.plot else None
     if plot is not None:
         if plot.resolve() == out.resolve():
             raise UserError("--plot and --out name the same file; give the plot its own name")
@@ -311,6 +321,18 @@ def _backup(args: argparse.Namespace) -> list[Callback]:
     if found and distributed.rank() == 0:
         print(f"resuming from {found[-1]}")
     return [backup]
+
+
+def _refuse_divergence(reason: str | None, args: argparse.Namespace) -> None:
+    """A run whose loss became NaN or infinite saves nothing: say so and what to lower."""
+    if reason is None:
+        return
+    rate = args.learning_rate
+    now = f" (now {rate:g})" if rate is not None else ""
+    raise UserError(
+        f"training diverged: {reason.split(': training stopped')[0]}; nothing was saved. "
+        f"Lower --learning-rate{now}, e.g. to 0.001 or less, or use fewer --hidden units"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -379,12 +401,17 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         raise  # the command line exits with 130
+    _refuse_divergence(history.stop_reason if history.diverged else None, args)
     if data.task == "regress":
         _fold_target_scaling(model, y_mean, y_std)
     metrics: dict[str, float] = {}
     prefixes = {"training": "", "validation": "val_", "test": "test_"}
     for name, (x, y) in parts.items():
-        logs = model.evaluate(x, y, return_dict=True)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged model: refused below
+            logs = model.evaluate(x, y, return_dict=True)
+        bad = [key for key, value in logs.items() if not np.isfinite(value)]
+        if bad:
+            _refuse_divergence(f"the {name} {bad[0]} is {logs[bad[0]]}", args)
         if root:
             print(f"{name + ':':<12}{format_metrics(logs)}")
         metrics.update({prefixes[name] + key: value for key, value in logs.items()})

@@ -310,6 +310,18 @@ class Module:
         """Build the layer again from what ``get_config()`` returned."""
         return cls(**config)
 
+    @classmethod
+    def state_elements(cls, config: dict[str, Any], input_shape: tuple[int, ...]) -> int | None:
+        """How many numbers the parameters and buffers of ``from_config(config)``, built for
+        samples of ``input_shape``, would hold at most, computed from the configuration alone.
+
+        A loader compares it with the numbers a file declares before it builds anything, so an
+        architecture far bigger than its file is refused without allocating it. ``None`` (the
+        default): the layer cannot say, and is built to count. A layer whose weights grow with
+        its configuration should answer.
+        """
+        return None
+
     def to_onnx(self, graph: Any, x: str) -> str:
         """Append this layer's ONNX operators to ``graph`` and return the name of its output.
 

@@ -69,12 +69,14 @@ class History(Callback):
         history: e.g. ``{"loss": [...], "accuracy": [...], "val_loss": [...], ...}``.
         epoch: the epoch numbers that ran (from 0).
         stop_reason: None, or why training stopped early (early stopping, a non-finite loss).
+        diverged: True when the NaN guard stopped the run at a non-finite loss.
     """
 
     def __init__(self) -> None:
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
         self.stop_reason: str | None = None
+        self.diverged = False
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         self.epoch.append(epoch)

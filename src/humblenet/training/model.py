@@ -53,6 +53,7 @@ from humblenet.training.callbacks import Callback, History, NanGuard
 from humblenet.training.checks import check_x, check_y
 from humblenet.training.metrics import METRICS, Meter
 from humblenet.training.summary import summary_text
+from humblenet.training.threads import blas_threads_for
 from humblenet.validation import fraction, positive, whole
 
 __all__ = ["Loop", "Model", "Sequential", "load"]
@@ -363,7 +364,8 @@ class Model(Module):
             else contextlib.nullcontext()
         )
         self.interrupted = False
-        with errors, _mode(self, True), _stop_at_batch_end(self):
+        threads = blas_threads_for(batch_size)  # one BLAS thread for small products
+        with errors, threads, _mode(self, True), _stop_at_batch_end(self):
             for epoch in range(loop.start[0], epochs):
                 for callback in all_callbacks:
                     callback.on_epoch_begin(epoch)
@@ -397,6 +399,7 @@ class Model(Module):
         if self.interrupted:
             raise KeyboardInterrupt(self.stop_reason)
         history.stop_reason = self.stop_reason
+        history.diverged = guard is not None and guard.triggered
         if self.stop_reason and verbose_level >= 1:
             print(f"Stopped: {self.stop_reason}", flush=True)
         return history
