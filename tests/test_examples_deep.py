@@ -241,11 +241,11 @@ def test_part10_chapter_shows_the_gap_and_a_remedy_that_narrows_it(part10_runs):
     assert deep.gap > 0.1
     best, epoch = deep.best_validation_loss
     assert deep.history.history["val_loss"][-1] > best and epoch < tour_deep.PART10_EPOCHS
-    # Fewer weights narrow the gap and validate about as well: on these 1,697 validation digits
-    # the two networks are within a few digits of each other, and which one is ahead depends on
-    # the shuffle order (since the order comes from (seed, epoch), the deep one is 4 digits ahead).
+    # Fewer weights narrow the gap and reach a lower validation loss. (Their validation
+    # accuracy, within 3 digits of 1338 of the deep one's, depends on the shuffle order:
+    # at least as high with the order before epochs came from (seed, epoch), lower since.)
     assert smaller.gap < deep.gap
-    assert smaller.validation_accuracy >= deep.validation_accuracy - 0.01
+    assert smaller.best_validation_loss[0] < deep.best_validation_loss[0]
     # Dropout keeps the network from learning its training digits by heart.
     assert dropout.train_accuracy < deep.train_accuracy
 

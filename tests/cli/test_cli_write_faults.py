@@ -32,10 +32,8 @@ def _contents(folder: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize(
     ("args", "written"),
     [
-        (
-            ["predict", "model.safetensors", "--csv", "flowers.csv", "--output", "out.csv"],
-            "out.csv",
-        ),
+        (["predict", "model.safetensors", "--csv", "flowers.csv", "--output", "out.csv"],
+         "out.csv"),  # fmt: skip
         (["export", "model.safetensors", "model.onnx"], "model.onnx"),
         ([*TRAIN, "--out", "new.safetensors"], "new.safetensors"),
     ],
