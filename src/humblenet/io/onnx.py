@@ -33,7 +33,7 @@ import numpy as np
 
 from humblenet import __version__
 from humblenet.io.atomic import write_atomically
-from humblenet.io.safetensors import _check_flat
+from humblenet.io.safetensors import _check_flat, check_suffix
 from humblenet.nn.containers import Sequential, output_shape
 from humblenet.nn.module import Module
 
@@ -148,9 +148,11 @@ def export_onnx(
 
     Raises:
         ImportError: onnx is not installed.
-        ValueError: the model is not built, or has a layer with no ONNX translation (named).
+        ValueError: the model is not built, has a layer with no ONNX translation (named), or
+            ``path`` does not end in ``.onnx``.
     """
     onnx = _import_onnx()
+    check_suffix(path, ".onnx", "export_onnx", "an ONNX model")
     model = _check_flat(model, "export_onnx")
     parameters = model.parameters()
     dtype = parameters[0].dtype if parameters else np.dtype(np.float32)

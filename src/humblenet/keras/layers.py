@@ -245,6 +245,16 @@ class Conv2D(Layer):
         out = str(graph.node("Transpose", [out], perm=[0, 2, 3, 1]))
         return out if self._activation is None else self._activation.to_onnx(graph, out)
 
+    @classmethod
+    def state_elements(cls, config: dict[str, Any], input_shape: tuple[int, ...]) -> int | None:
+        """``filters × channels / groups × kernel`` (channels last) and a bias of ``filters``."""
+        kernel = config["kernel_size"]
+        size = math.prod(kernel) if isinstance(kernel, list | tuple) else int(kernel) ** 2
+        channels = int(input_shape[-1]) if input_shape else 1
+        per_output = channels // max(int(config.get("groups", 1)), 1) * size
+        filters = int(config["filters"])
+        return filters * per_output + filters * bool(config.get("use_bias", True))
+
     def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
@@ -431,6 +441,12 @@ class BatchNormalization(Layer):
             out = graph.node("Add", [out, graph.parameter("bias")])
         return str(out)
 
+    @classmethod
+    def state_elements(cls, config: dict[str, Any], input_shape: tuple[int, ...]) -> int | None:
+        """Gamma and beta (``scale``, ``center``), moving mean and variance, per channel."""
+        c = int(input_shape[-1]) if input_shape else 0
+        return c * (2 + bool(config.get("scale", True)) + bool(config.get("center", True)))
+
     def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
@@ -485,6 +501,12 @@ class LayerNormalization(Layer):
         if self.bias is not None:
             inputs.append(graph.parameter("bias"))
         return str(graph.node("LayerNormalization", inputs, axis=-1, epsilon=self.epsilon))
+
+    @classmethod
+    def state_elements(cls, config: dict[str, Any], input_shape: tuple[int, ...]) -> int | None:
+        """Gamma and beta (``scale``, ``center``) per value of the last axis."""
+        c = int(input_shape[-1]) if input_shape else 0
+        return c * (bool(config.get("scale", True)) + bool(config.get("center", True)))
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -12,6 +12,7 @@ layout ``(out_features, in_features)``.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -165,6 +166,12 @@ class Dense(Layer):
         layer = activation_layer(self.activation)
         return out if layer is None else layer.to_onnx(graph, out)
 
+    @classmethod
+    def state_elements(cls, config: dict[str, Any], input_shape: tuple[int, ...]) -> int | None:
+        """``units × inputs`` for the weight, ``units`` for the bias."""
+        units = int(config["units"])
+        return units * math.prod(input_shape) + units * bool(config.get("use_bias", True))
+
     def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
@@ -224,6 +231,11 @@ class Linear(Dense):
             name=name,
         )
         self.build((int(in_features),))
+
+    @classmethod
+    def state_elements(cls, config: dict[str, Any], input_shape: tuple[int, ...]) -> int | None:
+        units = int(config["out_features"])
+        return units * int(config["in_features"]) + units * bool(config.get("bias", True))
 
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {
