@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 import humblenet
-from humblenet import Tensor, nn, no_grad, optim
+from humblenet import Tensor, nn, no_grad, optim, recurrent
 from humblenet import functional as F
 from humblenet.data import text
 
@@ -104,16 +104,30 @@ class TinyGPT(nn.Module):
 
 
 class CharLSTM(nn.Module):
-    """Embedding, one LSTM layer, a linear head: the recurrent model to compare with."""
+    """Embedding, one LSTM layer, a linear head: the recurrent model to compare with. The LSTM
+    is humblenet's ``recurrent.lstm_layer`` with torch's weight names and initialisation."""
 
     def __init__(self, vocab_size: int, embedding: int, hidden: int, seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        bound = 1 / math.sqrt(hidden)
+
+        def uniform(*shape: int) -> nn.Parameter:
+            return nn.Parameter(rng.uniform(-bound, bound, shape).astype(np.float32))
+
         self.token = nn.Embedding(vocab_size, embedding, seed=seed)
-        self.lstm = nn.LSTM(embedding, hidden, batch_first=True, seed=seed + 1)
+        self.weight_ih_l0 = uniform(4 * hidden, embedding)
+        self.weight_hh_l0 = uniform(4 * hidden, hidden)
+        self.bias_ih_l0 = uniform(4 * hidden)
+        self.bias_hh_l0 = uniform(4 * hidden)
         self.head = nn.Linear(hidden, vocab_size, seed=seed + 2)
 
     def forward(self, ids: Any) -> Tensor:
         ids = np.asarray(getattr(ids, "data", ids))
-        out, _ = self.lstm(self.token(ids))  # (B, T, hidden)
+        x = self.token(ids).permute(1, 0, 2)  # (T, B, e): the recurrence runs over time first
+        packed = recurrent.lstm_layer(
+            x, self.weight_ih_l0, self.weight_hh_l0, self.bias_ih_l0, self.bias_hh_l0
+        )
+        out = packed[: ids.shape[1]].permute(1, 0, 2)  # (B, T, hidden); the last row is c_T
         return self.head(out)
 
 

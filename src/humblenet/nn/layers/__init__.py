@@ -1,6 +1,7 @@
 """The layers, one file per idea: ``base`` (``Layer``), ``linear`` (``Dense``, ``Linear``),
 ``activation`` (``ReLU`` ... ``Softmax`` and the names ``Dense`` accepts), ``dropout``,
-``reshape`` (``Flatten``), ``conv``
+``reshape`` (``Flatten``), ``embedding`` (``Embedding``), ``recurrent`` (``RNN``, ``LSTM``,
+``GRU``), ``conv``
 (``Conv1d``, ``Conv2d``), ``pool`` (``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``), ``norm``
 (``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``, ``Dropout2d``), ``attention``
 (``MultiheadAttention``), ``transformer`` (``TransformerEncoderLayer``, ``TransformerEncoder``).
@@ -23,6 +24,7 @@ from humblenet.nn.layers.attention import MultiheadAttention
 from humblenet.nn.layers.base import Layer
 from humblenet.nn.layers.conv import Conv1d, Conv2d
 from humblenet.nn.layers.dropout import Dropout
+from humblenet.nn.layers.embedding import Embedding
 from humblenet.nn.layers.linear import Dense, Linear
 from humblenet.nn.layers.norm import BatchNorm1d, BatchNorm2d, Dropout2d, LayerNorm
 from humblenet.nn.layers.pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
@@ -42,6 +44,7 @@ __all__ = [
     "Conv1d",
     "Conv2d",
     "Dropout2d",
+    "Embedding",
     "LayerNorm",
     "MaxPool2d",
     "MultiheadAttention",

@@ -1,0 +1,374 @@
+"""Recurrent layers' time loops: one differentiable primitive per layer and direction.
+
+``lstm_layer``, ``gru_layer`` and ``rnn_layer`` run one layer in one direction over a whole
+sequence and return one graph node, whose backward is backpropagation through time written by
+hand. Building the graph step by step (a dozen nodes per time step) would cost Python work per
+step twice over; here the forward is a plain loop over NumPy calls and the backward another.
+
+The layout is PyTorch's: ``x (T, B, I)`` time first; weights ``w_ih (G H, I)``, ``w_hh (G H,
+H)``, biases ``(G H,)`` with the gates stacked in torch's order (LSTM ``i, f, g, o``; GRU ``r, z,
+n``; ``G`` = 4, 3, 1). What makes it fast:
+
+- the input projection of every time step is one matrix product, ``x @ w_ih.T`` over all
+  ``T B`` rows at once, and the weight gradients are one product each after the loop
+  (``dG.T @ x`` and ``dG.T @ h_prev`` over all steps);
+- all gates of a step come from one product ``h @ w_hh.T`` of width ``G H``;
+- every sigmoid is computed as ``0.5 tanh(x / 2) + 0.5``, so one ``tanh`` call covers all four
+  LSTM gates; the halving is folded into the weights (multiplying by 0.5 is exact);
+- the factors the backward multiplies by (gate derivatives and the like) are computed for all
+  steps at once after the forward loop, so a backward step is about six array operations and one
+  matrix product;
+- arrays are preallocated and written with ``out=``; the dtype of ``x`` (float32 by default)
+  is kept throughout.
+
+The backward is iterative (a loop over time, no recursion), so any length is fine.
+
+Each function returns ``(packed, ...)``: a Tensor holding the outputs of every step (``(T, B,
+H)``; for the LSTM ``(T + 1, B, H)`` with the final cell state in the last row), from which the
+layer takes its output and final states by indexing, so their gradients all reach the one node.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from humblenet.tensor import Tensor
+
+__all__ = ["gru_layer", "lstm_layer", "rnn_layer"]
+
+
+def _check(owner: str, x: Tensor, w_ih: Tensor, w_hh: Tensor, gates: int) -> tuple[int, ...]:
+    if x.ndim != 3:
+        raise ValueError(f"{owner}: input must be (T, B, input_size), got shape {x.shape}")
+    t, b, i = x.shape
+    gh, h = w_hh.shape
+    if gh != gates * h or w_ih.shape != (gates * h, i):
+        raise ValueError(
+            f"{owner}: input has {i} features, but the weights expect {w_ih.shape[1]} "
+            f"(weight_ih {w_ih.shape}, weight_hh {w_hh.shape})"
+        )
+    if t < 1:
+        raise ValueError(f"{owner}: the sequence is empty (length 0)")
+    for name, tensor in (("weight_ih", w_ih), ("weight_hh", w_hh)):
+        if tensor.dtype != x.dtype:
+            raise TypeError(
+                f"{owner}: input is {x.dtype} but {name} is {tensor.dtype}; convert one "
+                "(model.double() or x.astype(...)) so both match"
+            )
+    return t, b, i, h
+
+
+def _state(owner: str, name: str, state: Tensor | None, b: int, h: int, dtype: Any) -> np.ndarray:
+    if state is None:
+        return np.zeros((b, h), dtype=dtype)
+    if state.shape != (b, h):
+        raise ValueError(f"{owner}: {name} must be (batch={b}, hidden={h}), got {state.shape}")
+    return np.asarray(state.data, dtype=dtype)
+
+
+def _order(t: int, reverse: bool) -> range:
+    return range(t - 1, -1, -1) if reverse else range(t)
+
+
+def _projection(x: np.ndarray, w_ih: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """``x @ w_ih.T + bias`` for every time step in one product: ``(T, B, G H)``."""
+    t, b, i = x.shape
+    out = np.matmul(x.reshape(t * b, i), w_ih.T)
+    if bias is not None:
+        out += bias
+    return out.reshape(t, b, -1)
+
+
+def _previous(seq: np.ndarray, first: np.ndarray, reverse: bool) -> np.ndarray:
+    """The state each step started from: ``first`` then ``seq`` shifted by one step."""
+    prev = np.empty_like(seq)
+    if reverse:
+        prev[-1] = first
+        prev[:-1] = seq[1:]
+    else:
+        prev[0] = first
+        prev[1:] = seq[:-1]
+    return prev
+
+
+def _bias_sum(b_ih: Tensor | None, b_hh: Tensor | None) -> np.ndarray | None:
+    if b_ih is None:
+        return None
+    assert b_hh is not None
+    return np.asarray(b_ih.data + b_hh.data)
+
+
+def _parents(*tensors: Tensor | None) -> tuple[Tensor, ...]:
+    return tuple(t for t in tensors if t is not None)
+
+
+def _weight_grads(
+    dg: np.ndarray,
+    dgh: np.ndarray,
+    x: np.ndarray,
+    h_prev: np.ndarray,
+    w_ih: np.ndarray,
+    inputs: tuple[Tensor | None, ...],
+) -> list[np.ndarray | None]:
+    """Gradients of ``x, w_ih, w_hh, b_ih, b_hh`` (None where not needed) from the
+    pre-activation gradients of every step: ``dg`` of the input projection and ``dgh`` of the
+    recurrent product, ``(T, B, G H)``. Each weight's is one product over all ``T B`` rows."""
+    t, b, i = x.shape
+    needs = [p is not None and p.requires_grad for p in inputs]
+    dg2 = dg.reshape(t * b, -1)
+    dgh2 = dgh.reshape(t * b, -1)
+    return [
+        np.matmul(dg2, w_ih).reshape(t, b, i) if needs[0] else None,
+        np.matmul(dg2.T, x.reshape(t * b, i)) if needs[1] else None,
+        np.matmul(dgh2.T, h_prev.reshape(t * b, -1)) if needs[2] else None,
+        dg2.sum(axis=0) if needs[3] else None,
+        dgh2.sum(axis=0) if needs[4] else None,
+    ]
+
+
+def _select(grads: list[np.ndarray | None], inputs: tuple[Tensor | None, ...]) -> list[Any]:
+    """The gradients of the inputs that are there (a missing bias or state has none)."""
+    return [g for g, p in zip(grads, inputs, strict=True) if p is not None]
+
+
+def lstm_layer(
+    x: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+    h0: Tensor | None = None,
+    c0: Tensor | None = None,
+    reverse: bool = False,
+) -> Tensor:
+    """One LSTM layer in one direction, as torch's: gates ``i, f, g, o`` from
+    ``x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh``; ``c = f c + i g``, ``h = o tanh(c)``.
+
+    Returns the packed ``(T + 1, B, H)`` Tensor: rows ``0..T-1`` are ``h_t`` at their time
+    positions, row ``T`` is the final cell state. ``reverse`` runs from the last step back.
+    """
+    t, b, _, h = _check("lstm", x, w_ih, w_hh, 4)
+    dtype = x.dtype
+    xd = np.ascontiguousarray(x.data)
+    # sigmoid(v) = 0.5 tanh(v / 2) + 0.5: halve the i, f, o rows of the weights (exact)
+    half = np.ones(4 * h, dtype=dtype)
+    half[: 2 * h] = 0.5
+    half[3 * h :] = 0.5
+    shift = np.where(half == 0.5, dtype.type(0.5), dtype.type(0)).astype(dtype)
+    bias = _bias_sum(b_ih, b_hh)
+    xw = _projection(xd, w_ih.data * half[:, None], None if bias is None else bias * half)
+    whh_t = (w_hh.data * half[:, None]).T
+    h_init = _state("lstm", "h0", h0, b, h, dtype)
+    c_init = _state("lstm", "c0", c0, b, h, dtype)
+
+    acts = xw  # each step's gates are computed in place over its projection
+    packed = np.empty((t + 1, b, h), dtype=dtype)
+    cells = np.empty((t, b, h), dtype=dtype)
+    tanh_c = np.empty((t, b, h), dtype=dtype)
+    h_prev, c_prev = h_init, c_init
+    scratch = np.empty((b, 4 * h), dtype=dtype)
+    for step in _order(t, reverse):
+        a = acts[step]
+        np.matmul(h_prev, whh_t, out=scratch)
+        a += scratch
+        np.tanh(a, out=a)
+        a *= half
+        a += shift
+        c = cells[step]
+        np.multiply(a[:, h : 2 * h], c_prev, out=c)
+        c += a[:, :h] * a[:, 2 * h : 3 * h]
+        np.tanh(c, out=tanh_c[step])
+        np.multiply(a[:, 3 * h :], tanh_c[step], out=packed[step])
+        h_prev, c_prev = packed[step], c
+    packed[t] = c_prev
+    parents = _parents(x, w_ih, w_hh, b_ih, b_hh, h0, c0)
+    if not any(p.requires_grad for p in parents):
+        return Tensor._make(packed, parents, _no_backward, "lstm")
+
+    # Factors for the backward, for all steps at once (vectorized, not per step):
+    # dpre[i, f, g] = dc * m[:, :, 0:3], dpre[o] = dh * m[:, :, 3], dc += dh * o_factor.
+    hs = packed[:t]
+    c_before = _previous(cells, c_init, reverse)
+    h_before = _previous(hs, h_init, reverse)
+    a4 = acts.reshape(t, b, 4, h)
+    gate_i, gate_f, gate_g, gate_o = a4[:, :, 0], a4[:, :, 1], a4[:, :, 2], a4[:, :, 3]
+    m = np.empty((t, b, 4, h), dtype=dtype)
+    np.multiply(gate_g, gate_i * (1 - gate_i), out=m[:, :, 0])
+    np.multiply(c_before, gate_f * (1 - gate_f), out=m[:, :, 1])
+    np.multiply(gate_i, 1 - gate_g * gate_g, out=m[:, :, 2])
+    np.multiply(tanh_c, gate_o * (1 - gate_o), out=m[:, :, 3])
+    o_factor = gate_o * (1 - tanh_c * tanh_c)
+    forget = np.ascontiguousarray(gate_f)
+    w_hh_data = w_hh.data
+
+    def backward(g: np.ndarray) -> list[np.ndarray | None]:
+        dpre = np.empty((t, b, 4 * h), dtype=dtype)
+        d4 = dpre.reshape(t, b, 4, h)
+        dh_next = np.zeros((b, h), dtype=dtype)
+        dc_next = np.array(g[t], dtype=dtype)
+        dh = np.empty((b, h), dtype=dtype)
+        dc = np.empty((b, h), dtype=dtype)
+        for step in reversed(_order(t, reverse)):
+            np.add(g[step], dh_next, out=dh)
+            np.multiply(dh, o_factor[step], out=dc)
+            dc += dc_next
+            np.multiply(m[step, :, :3], dc[:, None, :], out=d4[step, :, :3])
+            np.multiply(m[step, :, 3], dh, out=d4[step, :, 3])
+            np.multiply(dc, forget[step], out=dc_next)
+            np.matmul(dpre[step], w_hh_data, out=dh_next)
+        inputs = (x, w_ih, w_hh, b_ih, b_hh, h0, c0)
+        grads = _weight_grads(dpre, dpre, xd, h_before, w_ih.data, inputs[:5])
+        return _select([*grads, dh_next, dc_next], inputs)
+
+    return Tensor._make(packed, parents, backward, "lstm")
+
+
+def gru_layer(
+    x: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+    h0: Tensor | None = None,
+    reverse: bool = False,
+) -> Tensor:
+    """One GRU layer in one direction, as torch's: ``r, z = sigmoid(x W_i + b_i + h W_h +
+    b_h)`` (their rows), ``n = tanh(x W_in + b_in + r (h W_hn + b_hn))``, ``h = (1 - z) n + z h``.
+
+    Returns the ``(T, B, H)`` Tensor of ``h_t`` at their time positions.
+    """
+    t, b, _, h = _check("gru", x, w_ih, w_hh, 3)
+    dtype = x.dtype
+    xd = np.ascontiguousarray(x.data)
+    # r and z are sigmoids, computed as 0.5 tanh(v / 2) + 0.5: halve their rows (exact)
+    half = np.ones(3 * h, dtype=dtype)
+    half[: 2 * h] = 0.5
+    gi = _projection(xd, w_ih.data * half[:, None], None if b_ih is None else b_ih.data * half)
+    whh_t = (w_hh.data * half[:, None]).T
+    bhh = None if b_hh is None else b_hh.data * half
+    h_init = _state("gru", "h0", h0, b, h, dtype)
+
+    out = np.empty((t, b, h), dtype=dtype)
+    rz = np.empty((t, b, 2 * h), dtype=dtype)  # the gates r, z
+    new = np.empty((t, b, h), dtype=dtype)  # n
+    ghn = np.empty((t, b, h), dtype=dtype)  # h W_hn + b_hn, what r multiplies
+    gh = np.empty((b, 3 * h), dtype=dtype)
+    h_prev = h_init
+    for step in _order(t, reverse):
+        np.matmul(h_prev, whh_t, out=gh)
+        if bhh is not None:
+            gh += bhh
+        a = rz[step]
+        np.add(gi[step, :, : 2 * h], gh[:, : 2 * h], out=a)
+        np.tanh(a, out=a)
+        a *= 0.5
+        a += 0.5
+        ghn[step] = gh[:, 2 * h :]
+        n = new[step]
+        np.multiply(a[:, :h], gh[:, 2 * h :], out=n)
+        n += gi[step, :, 2 * h :]
+        np.tanh(n, out=n)
+        hs = out[step]
+        np.subtract(h_prev, n, out=hs)
+        hs *= a[:, h:]
+        hs += n
+        h_prev = hs
+    parents = _parents(x, w_ih, w_hh, b_ih, b_hh, h0)
+    if not any(p.requires_grad for p in parents):
+        return Tensor._make(out, parents, _no_backward, "gru")
+
+    # Factors for all steps at once: dn_pre = dh * a_n, dz_pre = dh * a_z,
+    # dr_pre = dn_pre * a_r, and dh_prev gets dh * z directly.
+    h_before = _previous(out, h_init, reverse)
+    r, z = rz[:, :, :h], rz[:, :, h:]
+    a_n = (1 - z) * (1 - new * new)
+    a_z = (h_before - new) * z * (1 - z)
+    a_r = ghn * r * (1 - r)
+    r_c = np.ascontiguousarray(r)
+    z_c = np.ascontiguousarray(z)
+    w_hh_data = w_hh.data
+
+    def backward(g: np.ndarray) -> list[np.ndarray | None]:
+        dgi = np.empty((t, b, 3 * h), dtype=dtype)
+        dgh = np.empty((t, b, 3 * h), dtype=dtype)
+        dh_next = np.zeros((b, h), dtype=dtype)
+        dh = np.empty((b, h), dtype=dtype)
+        for step in reversed(_order(t, reverse)):
+            np.add(g[step], dh_next, out=dh)
+            d_i, d_h = dgi[step], dgh[step]
+            dn = d_i[:, 2 * h :]
+            np.multiply(dh, a_n[step], out=dn)
+            np.multiply(dh, a_z[step], out=d_i[:, h : 2 * h])
+            np.multiply(dn, a_r[step], out=d_i[:, :h])
+            d_h[:, : 2 * h] = d_i[:, : 2 * h]
+            np.multiply(dn, r_c[step], out=d_h[:, 2 * h :])
+            np.matmul(d_h, w_hh_data, out=dh_next)
+            dh *= z_c[step]
+            dh_next += dh
+        inputs = (x, w_ih, w_hh, b_ih, b_hh, h0)
+        grads = _weight_grads(dgi, dgh, xd, h_before, w_ih.data, inputs[:5])
+        return _select([*grads, dh_next], inputs)
+
+    return Tensor._make(out, parents, backward, "gru")
+
+
+def rnn_layer(
+    x: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+    h0: Tensor | None = None,
+    reverse: bool = False,
+    nonlinearity: str = "tanh",
+) -> Tensor:
+    """One plain (Elman) RNN layer in one direction, as torch's:
+    ``h = tanh(x W_ih.T + b_ih + h W_hh.T + b_hh)`` (or ``relu``).
+
+    Returns the ``(T, B, H)`` Tensor of ``h_t`` at their time positions.
+    """
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"rnn: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    t, b, _, h = _check("rnn", x, w_ih, w_hh, 1)
+    dtype = x.dtype
+    xd = np.ascontiguousarray(x.data)
+    out = _projection(xd, w_ih.data, _bias_sum(b_ih, b_hh))  # each step computed in place
+    whh_t = w_hh.data.T
+    h_init = _state("rnn", "h0", h0, b, h, dtype)
+    scratch = np.empty((b, h), dtype=dtype)
+    h_prev = h_init
+    for step in _order(t, reverse):
+        a = out[step]
+        np.matmul(h_prev, whh_t, out=scratch)
+        a += scratch
+        if nonlinearity == "tanh":
+            np.tanh(a, out=a)
+        else:
+            np.maximum(a, 0, out=a)
+        h_prev = a
+    parents = _parents(x, w_ih, w_hh, b_ih, b_hh, h0)
+    if not any(p.requires_grad for p in parents):
+        return Tensor._make(out, parents, _no_backward, "rnn")
+    h_before = _previous(out, h_init, reverse)
+    slope = 1 - out * out if nonlinearity == "tanh" else (out > 0).astype(dtype)
+    w_hh_data = w_hh.data
+
+    def backward(g: np.ndarray) -> list[np.ndarray | None]:
+        dpre = np.empty((t, b, h), dtype=dtype)
+        dh_next = np.zeros((b, h), dtype=dtype)
+        for step in reversed(_order(t, reverse)):
+            d = dpre[step]
+            np.add(g[step], dh_next, out=d)
+            d *= slope[step]
+            np.matmul(d, w_hh_data, out=dh_next)
+        inputs = (x, w_ih, w_hh, b_ih, b_hh, h0)
+        grads = _weight_grads(dpre, dpre, xd, h_before, w_ih.data, inputs[:5])
+        return _select([*grads, dh_next], inputs)
+
+    return Tensor._make(out, parents, backward, "rnn")
+
+
+def _no_backward(g: np.ndarray) -> tuple[()]:
+    raise AssertionError("a recurrent node made without gradients was differentiated")
