@@ -47,7 +47,8 @@ class Dense(Layer):
         dtype: the parameters' dtype (float32 by default).
 
     Shape:
-        input ``(batch, in_features)``, output ``(batch, units)``.
+        input ``(batch, ..., in_features)``, output ``(batch, ..., units)``: applied to the
+        last axis (every time step of a sequence).
     """
 
     def __init__(
@@ -83,12 +84,13 @@ class Dense(Layer):
         self.bias: Parameter | None = None
 
     def build(self, input_shape: tuple[int, ...]) -> None:
-        if len(input_shape) != 1:
+        if len(input_shape) < 1:
             raise ValueError(
-                f"Dense expects samples with one axis of features, got shape {input_shape}; "
-                "put a Flatten() layer before it"
+                f"Dense expects samples with an axis of features, got shape {input_shape}; "
+                "give inputs of shape (batch, ..., features)"
             )
-        in_features = int(input_shape[0])
+        # applied to the last axis, as Keras and torch.nn.Linear do (e.g. every time step)
+        in_features = int(input_shape[-1])
         if self.weight is not None:
             if self.in_features != in_features:
                 raise ValueError(
