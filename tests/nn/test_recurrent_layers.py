@@ -170,3 +170,26 @@ def test_config_round_trip_and_errors() -> None:
         nn.RNN(3, 4, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match="dropout"):
         nn.LSTM(3, 4, dropout=1.0)
+
+
+def test_truncated_bptt_and_clipping_as_torch() -> None:
+    """Two chunks of 3 steps, the state carried over detached (truncated backpropagation
+    through time), gradients summed over both chunks then clipped to norm 0.1: as torch does."""
+    from humblenet.optim import clip_grad_norm
+
+    ours, ref = _pair("lstm", (6, 2, 2, False, False, False, True, 3), "float64")
+    x = np.random.default_rng(5).standard_normal((6, 2, 3))
+    state: Any = None
+    ref_state: Any = None
+    for chunk in (slice(0, 3), slice(3, 6)):
+        out, state = ours(x[chunk], state)
+        want, ref_state = ref(torch.from_numpy(x[chunk]), ref_state)
+        (out * out).sum().backward()
+        (want * want).sum().backward()
+        state = (state[0].detach(), state[1].detach())
+        ref_state = (ref_state[0].detach(), ref_state[1].detach())
+    norm = clip_grad_norm(list(ours.parameters()), 0.1)
+    ref_norm = torch.nn.utils.clip_grad_norm_(list(ref.parameters()), 0.1)
+    assert abs(norm - float(ref_norm)) <= 1e-10 * float(ref_norm)
+    for name, p in ref.named_parameters():
+        assert_close(getattr(ours, name).grad, p.grad.numpy(), np.float64, f"tbptt grad {name}")
