@@ -122,3 +122,23 @@ def test_keras_embedding_and_sequential_text_model() -> None:
 def test_keras_recurrent_refuses_flat_input() -> None:
     with pytest.raises(ValueError, match=r"\(batch, time, features\)"):
         L.GRU(3)(np.zeros((2, 5), dtype=np.float32))
+
+
+def test_keras_text_model_saves_and_loads(tmp_path) -> None:
+    """A Keras character model written with safetensors and read back gives the same logits."""
+    from humblenet.io import safetensors
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(3,)),
+            L.Embedding(7, 4, seed=0),
+            L.GRU(5, return_sequences=True, seed=1),
+            L.Dense(7, seed=2),
+        ]
+    )
+    ids = np.array([[1, 2, 3], [4, 5, 6]])
+    path = tmp_path / "chars.safetensors"
+    safetensors.save(model, path)
+    loaded = safetensors.load(path, keras.Sequential)
+    assert type(loaded.layers[1]) is L.GRU
+    np.testing.assert_array_equal(loaded(ids).data, model(ids).data)
