@@ -10,6 +10,9 @@ The image layers (``Conv2D``, ``MaxPooling2D``, ``AveragePooling2D``, ``GlobalAv
 ``(N, H, W, C)`` and wrap the NCHW operations of :mod:`humblenet.conv` between two transposes;
 their weights keep PyTorch's names and layouts (a ``Conv2D`` kernel is ``(filters, C, kh, kw)``).
 
+The sequence layers (``Embedding``, ``SimpleRNN``, ``LSTM``, ``GRU``) live in
+:mod:`humblenet.keras.recurrent`.
+
 >>> Dense(3, activation="relu").get_config()["units"]
 3
 """
@@ -23,6 +26,7 @@ import numpy as np
 
 from humblenet import conv as C
 from humblenet.attention import attention_probabilities, causal_mask
+from humblenet.keras.recurrent import GRU, LSTM, Embedding, SimpleRNN
 from humblenet.nn import GELU, Activation, Dense, Dropout, Flatten, Layer, ReLU, Softmax, init
 from humblenet.nn import LeakyReLU as _LeakyReLU
 from humblenet.nn.layers.activation import activation_layer
@@ -43,7 +47,11 @@ __all__ = [
     "Activation",
     "Dense",
     "Dropout",
+    "Embedding",
     "Flatten",
+    "GRU",
+    "LSTM",
+    "SimpleRNN",
     "Input",
     "InputLayer",
     "Layer",

@@ -134,6 +134,10 @@ class Sequential(_LayerList):
             self.build(x.shape[1:])
         for layer in self.layers:
             x = layer(x)
+            if isinstance(x, tuple | list):
+                # A layer that returns (output, state), as nn.LSTM does, passes on its output
+                # only (torch's Sequential would break; Keras' layers return the sequence).
+                x = x[0]
         return x
 
     def named_children(self) -> Iterator[tuple[str, Module]]:

@@ -28,6 +28,7 @@ from humblenet.nn.layers.embedding import Embedding
 from humblenet.nn.layers.linear import Dense, Linear
 from humblenet.nn.layers.norm import BatchNorm1d, BatchNorm2d, Dropout2d, LayerNorm
 from humblenet.nn.layers.pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from humblenet.nn.layers.recurrent import GRU, LSTM, RNN
 from humblenet.nn.layers.reshape import Flatten
 from humblenet.nn.layers.transformer import (
     TransformerEncoder,
@@ -45,6 +46,9 @@ __all__ = [
     "Conv2d",
     "Dropout2d",
     "Embedding",
+    "GRU",
+    "LSTM",
+    "RNN",
     "LayerNorm",
     "MaxPool2d",
     "MultiheadAttention",
