@@ -117,6 +117,11 @@ class FlatParameters:
             self._adopt(name, array)
         return True
 
+    def holds(self, state: list[dict[str, Any]]) -> bool:
+        """True when ``state`` is the per-parameter state these flat arrays hold (its arrays
+        are their views, untouched since)."""
+        return state is self._state and self._views_intact(state)
+
     def _views_intact(self, state: list[dict[str, Any]]) -> bool:
         """True when each dict holds its step count and the views of the flat arrays, no more."""
         size = len(self.arrays) + 1
