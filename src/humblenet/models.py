@@ -28,10 +28,10 @@ def small_cnn(
 ) -> Sequential:
     """Two convolution blocks and a dense head, for images ``(N, channels, size, size)``.
 
-    Each block is ``Conv2d(3×3, padding 1)``, ``BatchNorm2d``, ``ReLU``, ``MaxPool2d(2)``
-    (halving the image); the head flattens the ``filters[1] × (size // 4)²`` values and maps
-    them to ``num_classes`` scores with one ``Linear``, then ``activation`` (``"softmax"``:
-    probabilities, as the command line saves them; ``None``: logits). With the defaults on Fashion-MNIST that is
+    Each block is ``Conv2d(3×3, padding 1)``, ``BatchNorm2d``, ``ReLU``, ``MaxPool2d(2)`` (halving
+    the image); the head flattens the ``filters[1] × (size // 4)²`` values and maps them to
+    ``num_classes`` scores with one ``Linear``, then ``activation`` (``"softmax"``: probabilities,
+    as the command line saves them; ``None``: logits). With the defaults on Fashion-MNIST that is
     20,586 trainable parameters; the test in ``tests/test_real_data_cnn.py`` trains it to 0.91.
 
     Args:
