@@ -28,7 +28,7 @@ def test_info_describes_the_model(flowers):
     ("args", "words"),
     [
         (["info", "missing.safetensors"], ["no model file"]),
-        (["info", "notes.safetensors"], ["notes.safetensors", "damaged"]),
+        (["info", "notes.safetensors"], ["notes.safetensors", "a text file"]),
     ],
     ids=lambda v: " ".join(v)[:60],
 )

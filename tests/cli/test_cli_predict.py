@@ -127,7 +127,10 @@ def test_predict_on_an_image_model_asks_for_a_csv(tmp_path, monkeypatch, capsys)
 
 MISTAKES = [
     (["predict", "absent.safetensors", "--csv", "flowers.csv"], ["no model file", "train"]),
-    (["predict", "notes.safetensors", "--csv", "flowers.csv"], ["notes.safetensors", "damaged"]),
+    (
+        ["predict", "notes.safetensors", "--csv", "flowers.csv"],
+        ["notes.safetensors", "a text file"],
+    ),
     (["predict", "flowers.csv", "--csv", "flowers.csv"], ["flowers.csv", "safetensors"]),
     (
         ["predict", "model.safetensors", "--input", "petal_length=abc", *FLOWER_INPUT[1:]],

@@ -189,8 +189,9 @@ def test_a_failed_save_after_training_leaves_no_plot(workspace, capsys, monkeypa
     monkeypatch.setattr(Sequential, "save", failing_save)
     before = sorted(p.name for p in workspace.iterdir())
     status, _, err = run_main(
-        ["train", "flowers.csv", "--epochs", "1", "--plot", "curves.png", "--out", "m.st"], capsys
+        ["train", "flowers.csv", "--epochs", "1", "--plot", "curves.png", "--out", "m.safetensors"],
+        capsys,
     )
     assert status == 2
-    assert err == "humblenet: error: No space left on device: m.st\n"
+    assert err == "humblenet: error: No space left on device: m.safetensors\n"
     assert sorted(p.name for p in workspace.iterdir()) == before

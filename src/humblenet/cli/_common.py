@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Callable, Iterator
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -125,14 +127,67 @@ def add_command(
 # -- outputs: checked before any work, written at the end ---------------------------------------
 
 
-def check_output(spec: str, flag: str) -> Path:
-    """Refuse an output path whose folder is missing or that names a folder, before any work."""
+def check_output(
+    spec: str,
+    flag: str,
+    *,
+    suffixes: tuple[str, ...] = (),
+    kind: str = "",
+    inputs: Sequence[tuple[str, str | None]] = (),
+    hint: str = "",
+) -> Path:
+    """Check an output path before any work, so that no file is lost and nothing is wasted.
+
+    Refused: a folder, a folder that does not exist or cannot be written in, a name whose
+    extension is not one of ``suffixes`` (``kind`` names the format, ``hint`` may add a fix), and
+    a path that is the same file as one of ``inputs`` (``(flag, path)`` pairs), also through a
+    symbolic or hard link.
+    """
     path = Path(spec).expanduser()
     if path.is_dir():
         raise UserError(f"{flag} {spec} is a folder; give a file name")
     if not path.parent.is_dir():
         raise UserError(f"{flag} {spec}: the folder {path.parent} does not exist; create it first")
+    for input_flag, input_spec in inputs:
+        if input_spec is not None and same_file(path, Path(input_spec).expanduser()):
+            what = f"{input_flag} {input_spec}" if input_flag else input_spec
+            raise UserError(
+                f"{flag} {spec} is the same file as {what}: writing it would destroy that "
+                "input; give the output another name"
+            )
+    if suffixes and path.suffix.lower() not in suffixes:
+        wanted = " or ".join(suffixes)
+        example = path.with_suffix(suffixes[0]).name if path.stem else f"model{suffixes[0]}"
+        extra = f"; {hint}" if hint else ""
+        raise UserError(
+            f"{flag} {spec}: {kind} is written as a {wanted} file; give a name ending in "
+            f"{wanted} (e.g. {example}){extra}"
+        )
+    _check_writable(path, spec, flag)
     return path
+
+
+def same_file(one: Path, other: Path) -> bool:
+    """Whether two paths name the same file: the same real path, or the same inode (a hard
+    link, a symbolic link)."""
+    try:
+        return os.path.samefile(one, other)
+    except OSError:  # one of them does not exist (yet): compare where they would be
+        return os.path.realpath(one) == os.path.realpath(other)
+
+
+def _check_writable(path: Path, spec: str, flag: str) -> None:
+    """Create and remove a file in the output's folder: the only test of writing that is true
+    for every user and file system (``os.access`` says yes to root on a read-only mount)."""
+    try:
+        descriptor, probe = tempfile.mkstemp(dir=path.parent, prefix=".humblenet-probe-")
+    except OSError as error:
+        raise UserError(
+            f"{flag} {spec}: cannot write in the folder {path.parent} ({error.strerror}); "
+            "choose another folder or fix its permissions"
+        ) from None
+    os.close(descriptor)
+    os.unlink(probe)
 
 
 def write_text(path: Path, text: str) -> None:

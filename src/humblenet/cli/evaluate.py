@@ -102,7 +102,8 @@ def _from_named(spec: str, model: Any, task: str) -> tuple[np.ndarray, np.ndarra
 
 def run(args: argparse.Namespace) -> int:
     """Print the model's loss and metrics on DATA (and save the confusion matrix)."""
-    plot = check_output(args.plot, "--plot") if args.plot else None
+    inputs = [("", args.model), ("", args.data)]
+    plot = check_output(args.plot, "--plot", inputs=inputs) if args.plot else None
     model = load_model(args.model)
     task = model.metadata["task"]
     if plot is not None and task != "classify":

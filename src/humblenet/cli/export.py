@@ -29,7 +29,9 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the ONNX file."""
-    out = check_output(args.out, "OUT.onnx")
+    out = check_output(
+        args.out, "OUT.onnx", suffixes=(".onnx",), kind="an ONNX model", inputs=[("", args.model)]
+    )
     model = load_model(args.model)
     # No onnx installed (ImportError), a layer ONNX cannot express (ValueError), a failed write.
     with user_input(ImportError, ValueError, OSError):

@@ -141,7 +141,15 @@ def _print_one_prediction(model: Any, scores: np.ndarray) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Predict every sample given; print the predictions or write them to --output."""
-    output = check_output(args.output, "--output") if args.output else None
+    output = None
+    if args.output:
+        output = check_output(
+            args.output,
+            "--output",
+            suffixes=(".csv",),
+            kind="the predictions' table",
+            inputs=[("", args.model), ("--csv", args.csv)],
+        )
     model = load_model(args.model)
     features = model.metadata.get("feature_names")
     if args.input is not None:

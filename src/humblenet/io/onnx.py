@@ -33,7 +33,7 @@ import numpy as np
 
 from humblenet import __version__
 from humblenet.io.atomic import write_atomically
-from humblenet.io.safetensors import _check_flat
+from humblenet.io.safetensors import _check_flat, check_suffix
 from humblenet.nn.containers import Sequential, output_shape
 from humblenet.nn.module import Module
 
@@ -93,9 +93,23 @@ class Graph:
         return output
 
     def parameter(self, attribute: str) -> str:
-        """The current layer's parameter or buffer ``attribute`` as a weight of the graph."""
+        """The current layer's parameter or buffer ``attribute`` as a weight of the graph; a
+        dotted name reaches into a sub-module (``"self_attn.in_proj_weight"``)."""
         name = f"{self._name}.{attribute}"
-        array = getattr(self._layer, attribute).data
+        assert self._layer is not None
+        if "." in attribute:  # the names of the layer's own state_dict()
+            layer = self._layer
+            array = dict([*layer.named_parameters(), *layer.named_buffers()])[attribute].data
+        else:
+            array = getattr(self._layer, attribute).data
+        self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
+        return name
+
+    def integers(self, values: list[int] | int) -> str:
+        """An int64 constant: a list becomes a 1-D tensor (a ``Reshape``'s shape), an int a
+        scalar (a ``Gather``'s index)."""
+        name = f"integers_{self._count}_{len(self.initializers)}"
+        array = np.array(values, dtype=np.int64)
         self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
         return name
 
@@ -134,9 +148,11 @@ def export_onnx(
 
     Raises:
         ImportError: onnx is not installed.
-        ValueError: the model is not built, or has a layer with no ONNX translation (named).
+        ValueError: the model is not built, has a layer with no ONNX translation (named), or
+            ``path`` does not end in ``.onnx``.
     """
     onnx = _import_onnx()
+    check_suffix(path, ".onnx", "export_onnx", "an ONNX model")
     model = _check_flat(model, "export_onnx")
     parameters = model.parameters()
     dtype = parameters[0].dtype if parameters else np.dtype(np.float32)

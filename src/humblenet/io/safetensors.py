@@ -51,6 +51,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import struct
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ import numpy as np
 
 from humblenet import __version__
 from humblenet.io.atomic import write_atomically
+from humblenet.nn import registry
 from humblenet.nn.containers import Sequential, output_shape
 from humblenet.nn.module import Module
 
@@ -67,6 +69,7 @@ __all__ = [
     "METADATA_KEYS",
     "ModelFileError",
     "as_stored",
+    "check_suffix",
     "load",
     "read_state_dict",
     "save",
@@ -91,6 +94,14 @@ METADATA_KEYS = (
 
 _INSTALL_HINT = 'install the optional extra with: pip install "humblenet[save]"'
 _MAX_HEADER_BYTES = 100_000_000  # the limit safetensors itself applies
+_MAX_METADATA_BYTES = 16_000_000  # humblenet's own metadata is kilobytes; a huge table's, a few MB
+_SLACK_ELEMENTS = (
+    1_000_000  # numbers an architecture may need beyond 2x its file's, see _check_size
+)
+_MAX_JSON_DEPTH = 64  # humblenet writes at most 5 levels
+_JSON_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_OPENERS = np.frombuffer(b"[{", dtype=np.uint8)
+_CLOSERS = np.frombuffer(b"]}", dtype=np.uint8)
 
 # safetensors' dtype names and the width of one element in bytes.
 _DTYPE_SIZES = {
@@ -161,6 +172,19 @@ def _check_flat(model: Module, where: str) -> Sequential:
                 "directly in the outer model"
             )
     return model
+
+
+def check_suffix(path: str | os.PathLike[str], suffix: str, where: str, kind: str) -> Path:
+    """Refuse a file name whose extension does not say what the file holds (``save("m.h5")``
+    would write safetensors under a name every tool reads as something else)."""
+    target = Path(path)
+    if target.suffix.lower() != suffix:
+        example = target.with_suffix(suffix).name if target.stem else f"model{suffix}"
+        raise ValueError(
+            f"{where}: {str(target)!r} does not end in {suffix}, but the file is {kind}; give a "
+            f"name ending in {suffix}, e.g. {example!r}"
+        )
+    return target
 
 
 def as_stored(array: np.ndarray) -> np.ndarray:
@@ -316,12 +340,14 @@ def save(
 
     Raises:
         ImportError: safetensors is not installed.
-        ValueError / TypeError: the model is not built or not plain layers, or a metadata
-            argument has the wrong type or length.
+        ValueError / TypeError: the model is not built or not plain layers, a metadata
+            argument has the wrong type or length, or ``path`` does not end in
+            ``.safetensors``.
 
     The optimizer and its state are not saved: compile the loaded model again to train on.
     """
     safetensors = _import_safetensors()
+    check_suffix(path, ".safetensors", "save", "a safetensors model file")
     model = _check_flat(model, "save")
     metadata = _metadata(
         model,
@@ -399,43 +425,106 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _read_header(path: Path, data: bytes) -> tuple[dict[str, Any], int]:
-    """Check the structure of a safetensors file; return its header and where the data starts."""
-    length = struct.unpack("<Q", data[:8])[0] if len(data) >= 8 else 0
-    plausible = len(data) >= 9 and 8 + length <= len(data) and data[8:9] == b"{"
-    other = None if plausible else _looks_like(data)
-    if other is not None:
+def _nesting_depth(text: str) -> int:
+    """How deep ``[`` and ``{`` nest in JSON ``text`` (brackets inside strings not counted),
+    found without parsing: ``json.loads`` recurses once per level and fails with a
+    RecursionError on deep input."""
+    skeleton = _JSON_STRINGS.sub("", text).encode()
+    if not skeleton:
+        return 0
+    codes = np.frombuffer(skeleton, dtype=np.uint8)
+    steps = np.isin(codes, _OPENERS).astype(np.int64) - np.isin(codes, _CLOSERS)
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def _parse_json(path: Path, text: str, what: str) -> Any:
+    """``json.loads`` after checking the nesting depth; a ModelFileError for bad JSON."""
+    depth = _nesting_depth(text)
+    if depth > _MAX_JSON_DEPTH:
         raise _refuse(
-            path,
-            f"this is {other}, not a safetensors file",
-            "humblenet never loads pickles, because loading one can run any code; "
-            "save the model with humblenet's model.save(path)",
-        )
-    if len(data) < 8:
-        raise _refuse(
-            path, f"the file has {len(data)} bytes, too few for a safetensors file", _DAMAGED
-        )
-    if length > _MAX_HEADER_BYTES or 8 + length > len(data):
-        raise _refuse(
-            path,
-            f"the first 8 bytes announce a header of {length} bytes, but the file has "
-            f"{len(data) - 8} bytes after them: it is truncated or not a safetensors file",
-            _DAMAGED,
+            path, f"{what} nests {depth} levels deep (at most {_MAX_JSON_DEPTH} are read)", _DAMAGED
         )
     try:
-        text = data[8 : 8 + length].decode("utf-8")
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except ValueError as error:
+        raise _refuse(path, f"{what} is not valid JSON ({error})", _DAMAGED) from None
+
+
+def _looks_like_text(first: bytes) -> str | None:
+    """The first bytes as text when they are printable (a CSV or other text file)."""
+    try:
+        text = first.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if all(c.isprintable() or c in "\r\n\t" for c in text) else None
+
+
+def _read_header(path: Path) -> tuple[dict[str, Any], int]:
+    """Check the structure of a safetensors file, reading only its first 8 bytes and then the
+    header they announce (bounded); return the header and where the tensor data starts."""
+    size = path.stat().st_size
+    with open(path, "rb") as file:
+        first = file.read(16)
+        length = struct.unpack("<Q", first[:8])[0] if len(first) >= 8 else 0
+        fits = len(first) >= 9 and length <= _MAX_HEADER_BYTES and 8 + length <= size
+        plausible = fits and first[8:9] == b"{"
+        other = None if plausible else _looks_like(first)
+        if other is not None:
+            raise _refuse(
+                path,
+                f"this is {other}, not a safetensors file",
+                "humblenet never loads pickles, because loading one can run any code; "
+                "save the model with humblenet's model.save(path)",
+            )
+        if size < 8:
+            raise _refuse(
+                path, f"the file has {size} bytes, too few for a safetensors file", _DAMAGED
+            )
+        text = _looks_like_text(first[:8])
+        if not plausible and text is not None:
+            raise _refuse(
+                path,
+                f"it starts with the text {text!r}, not with a safetensors header (read as one, "
+                f"its first 8 bytes announce a header of {length} bytes): it is a text file, "
+                "such as a CSV, not a model file",
+                "Give the .safetensors file that humblenet train (or model.save) wrote",
+            )
+        if not fits:
+            raise _refuse(
+                path,
+                f"the first 8 bytes announce a header of {length} bytes, but the file has "
+                f"{size - 8} bytes after them (and a header may have at most "
+                f"{_MAX_HEADER_BYTES}): it is truncated or not a safetensors file",
+                _DAMAGED,
+            )
+        file.seek(8)
+        raw = file.read(length)
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise _refuse(
             path, f"the header is not UTF-8 text (byte {error.start + 8} is invalid)", _DAMAGED
         ) from None
-    try:
-        header = json.loads(text, object_pairs_hook=_unique_keys)
-    except ValueError as error:
-        raise _refuse(path, f"the header is not valid JSON ({error})", _DAMAGED) from None
+    header = _parse_json(path, text, "the header")
     if not isinstance(header, dict):
         raise _refuse(path, "the header is JSON but not an object of tensors", _DAMAGED)
-    _check_tensor_entries(path, header, len(data) - 8 - length)
+    _check_tensor_entries(path, header, size - 8 - length)
     return header, 8 + length
+
+
+def _read_tensors(path: Path, header: dict[str, Any], start: int) -> dict[str, bytes]:
+    """The raw bytes of every tensor, read one at a time (their sizes are checked already)."""
+    raw: dict[str, bytes] = {}
+    with open(path, "rb") as file:
+        for name, entry in header.items():
+            if name == "__metadata__":
+                continue
+            begin, end = entry["data_offsets"]
+            file.seek(start + begin)
+            raw[name] = file.read(end - begin)
+            if len(raw[name]) != end - begin:
+                raise _refuse(path, "the file became shorter while it was read", _DAMAGED)
+    return raw
 
 
 def _check_tensor_entries(path: Path, header: dict[str, Any], data_bytes: int) -> None:
@@ -505,14 +594,18 @@ def _read_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
         )
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise _refuse(path, "__metadata__ is not an object of text values", _DAMAGED)
+    total = sum(len(value) for value in raw.values())
+    if total > _MAX_METADATA_BYTES:
+        raise _refuse(
+            path,
+            f"its metadata holds {total} characters (at most {_MAX_METADATA_BYTES} are read)",
+            _DAMAGED,
+        )
     metadata: dict[str, Any] = {}
     for key in (*METADATA_KEYS, "format_version", "sha256"):
         if key not in raw:
             raise _refuse(path, f"the metadata has no {key!r}", _DAMAGED)
-        try:
-            metadata[key] = json.loads(raw[key])
-        except ValueError as error:
-            raise _refuse(path, f"metadata {key!r} is not valid JSON ({error})", _DAMAGED) from None
+        metadata[key] = _parse_json(path, raw[key], f"metadata {key!r}")
     version = metadata["format_version"]
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise _refuse(
@@ -538,6 +631,54 @@ def _read_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
                 _DAMAGED,
             )
     return metadata
+
+
+def _check_size(path: Path, architecture: dict[str, Any], header: dict[str, Any]) -> None:
+    """Refuse an architecture that needs more numbers than the file's tensors declare, before
+    anything big is allocated: each layer says how many numbers its state holds from its
+    configuration (``state_elements``) and is built (to learn the next layer's input shape)
+    only once that fits; a layer that cannot say is built and counted. Up to twice the declared
+    numbers (and a million more) are let through, for ``_check_against_model`` to name the
+    tensors that differ."""
+    declared = sum(
+        math.prod(entry["shape"]) for name, entry in header.items() if name != "__metadata__"
+    )
+    layers, shape = architecture.get("layers"), architecture.get("input_shape")
+    if not isinstance(layers, list) or not isinstance(shape, list):
+        return  # _build refuses it with its reason
+    allowed = 2 * declared + _SLACK_ELEMENTS
+    needed = 0
+    try:
+        shape_now = tuple(int(n) for n in shape)
+        for position, item in enumerate(layers):
+            layer_class = registry.get(item["class_name"])
+            settings = item.get("config", {})
+            planned = layer_class.state_elements(settings, shape_now)
+            if planned is not None and needed + planned > allowed:
+                raise _refuse(
+                    path,
+                    f"its architecture needs at least {needed + planned} numbers up to layer "
+                    f"{position} ({item['class_name']}), but its tensors hold {declared}",
+                    _DAMAGED,
+                )
+            layer = registry.from_config(item)
+            build = getattr(layer, "build", None)
+            if build is not None:
+                build(shape_now)
+            counted = sum(t.data.size for t in layer._state_tensors().values())
+            needed += planned if planned is not None else counted
+            shape_now = output_shape(layer, shape_now)
+            del layer
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        if isinstance(error, ModelFileError):
+            raise
+        raise _refuse(path, f"its architecture cannot be built: {error}", _DAMAGED) from None
+    if needed > allowed:
+        raise _refuse(
+            path,
+            f"its architecture needs {needed} numbers, but its tensors hold {declared}",
+            _DAMAGED,
+        )
 
 
 def _build(path: Path, architecture: dict[str, Any], model_class: type[Sequential]) -> Sequential:
@@ -611,8 +752,8 @@ def read_state_dict(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     """
     safetensors = _import_safetensors()
     path = Path(path)
-    data = path.read_bytes()
-    header, _ = _read_header(path, data)
+    header, _ = _read_header(path)  # the structure first, reading the header alone
+    data = path.read_bytes()  # as long as the header declares: no bytes follow the tensors
     try:
         arrays = dict(safetensors.numpy.load(data))
     except Exception as error:  # the library's own check, after ours: name it all the same
@@ -626,6 +767,7 @@ def save_state_dict(model: Module, path: str | os.PathLike[str]) -> None:
     """Write ``model.state_dict()`` alone (weights and buffers, PyTorch's names), atomically, as a
     safetensors file that ``safetensors.torch.load_file`` and :func:`read_state_dict` read."""
     safetensors = _import_safetensors()
+    check_suffix(path, ".safetensors", "save_weights", "a safetensors weights file")
     arrays = {name: as_stored(array) for name, array in model.state_dict().items()}
     write_atomically(path, safetensors.numpy.save(arrays))
 
@@ -652,25 +794,24 @@ def load(path: str | os.PathLike[str], model_class: type[Sequential] = Sequentia
         ModelFileError: the file is not a humblenet safetensors file, or is damaged; the message
             names the file, the problem and what to do.
     """
-    safetensors = _import_safetensors()
     path = Path(path)
-    data = path.read_bytes()
-    header, start = _read_header(path, data)
+    header, start = _read_header(path)
     metadata = _read_metadata(path, header)
+    _check_size(path, metadata["architecture"], header)
     model = _build(path, metadata["architecture"], model_class)
     _check_against_model(path, header, model)
-    try:
-        arrays = safetensors.numpy.load(data)
-    except Exception as error:  # the library's own check, after ours: name it all the same
-        raise _refuse(path, f"safetensors cannot read it ({error})", _DAMAGED) from None
+    raw = _read_tensors(path, header, start)
+    arrays = {
+        name: np.frombuffer(
+            raw[name], dtype=np.dtype(_NUMPY_DTYPES[entry["dtype"]]).newbyteorder("<")
+        ).reshape(entry["shape"])
+        for name, entry in header.items()
+        if name != "__metadata__"
+    }
     for file_name in tensor_names(model):
         _check_finite(path, file_name, arrays[file_name])
     described = {
-        name: (
-            entry["dtype"],
-            entry["shape"],
-            data[start + entry["data_offsets"][0] : start + entry["data_offsets"][1]],
-        )
+        name: (entry["dtype"], entry["shape"], raw[name])
         for name, entry in header.items()
         if name != "__metadata__"
     }

@@ -142,6 +142,15 @@ class _ConvNd(Layer):
             )
         )
 
+    @classmethod
+    def state_elements(cls, config: dict[str, Any], input_shape: tuple[int, ...]) -> int | None:
+        """``out × in / groups × kernel`` for the weight, ``out`` for the bias."""
+        kernel = config["kernel_size"]
+        size = math.prod(kernel) if isinstance(kernel, list | tuple) else int(kernel) ** cls.dims
+        per_output = int(config["in_channels"]) // max(int(config.get("groups", 1)), 1) * size
+        out = int(config["out_channels"])
+        return out * per_output + out * bool(config.get("bias", True))
+
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {
             "in_channels": self.in_channels,

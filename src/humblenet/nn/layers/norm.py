@@ -13,6 +13,7 @@ A batch norm keeps its running statistics as buffers (``running_mean``, ``runnin
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -107,6 +108,14 @@ class _BatchNorm(Layer):
         inputs = [x, *(graph.parameter(name) for name in names)]
         return str(graph.node("BatchNormalization", inputs, epsilon=self.eps))
 
+    @classmethod
+    def state_elements(cls, config: dict[str, Any], input_shape: tuple[int, ...]) -> int | None:
+        """Weight and bias (``affine``), running mean, variance and count (tracked)."""
+        c = int(config["num_features"])
+        affine = bool(config.get("affine", True))
+        track = bool(config.get("track_running_stats", True))
+        return 2 * c * affine + (2 * c + 1) * track
+
     def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
@@ -180,6 +189,14 @@ class LayerNorm(Layer):
             inputs.append(graph.parameter("bias"))
         axis = -len(self.normalized_shape)
         return str(graph.node("LayerNormalization", inputs, axis=axis, epsilon=self.eps))
+
+    @classmethod
+    def state_elements(cls, config: dict[str, Any], input_shape: tuple[int, ...]) -> int | None:
+        """A weight and a bias of ``normalized_shape`` (as ``elementwise_affine``, ``bias``)."""
+        shape = config["normalized_shape"]
+        size = math.prod(shape) if isinstance(shape, list | tuple) else int(shape)
+        affine = bool(config.get("elementwise_affine", True))
+        return size * affine * (1 + bool(config.get("bias", True)))
 
     def get_config(self) -> dict[str, Any]:
         return {
