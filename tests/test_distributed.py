@@ -253,3 +253,85 @@ def test_command_line_under_mpiexec_prints_and_saves_on_rank_0(tmp_path):
     assert result.stdout.count("Epoch 2/2") == 1
     assert result.stdout.count("saved the model to") == 1
     assert (tmp_path / "model.safetensors").exists()
+
+
+# -- resuming a backup on another number of ranks ---------------------------------------------------
+
+RESUME_SCRIPT = """
+import json, os, sys
+import numpy as np
+from humblenet import distributed
+from humblenet.io import atomic
+from humblenet.nn import Dense
+from humblenet.training.callbacks import BackupAndRestore, Callback, ModelCheckpoint
+from humblenet.training.model import Sequential
+
+out, backup_dir, stop_after, name = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+rank = distributed.rank()
+writes = []
+stage = atomic.stage
+
+def counted(path, data):
+    writes.append(str(path))
+    return stage(path, data)
+
+atomic.stage = counted  # every file humblenet writes goes through it
+
+def report():
+    with open(f"{out}/{name}-rank{rank}.json", "w") as f:
+        json.dump({"writes": writes, "size": distributed.size()}, f)
+
+class Stop(Callback):
+    # After `stop_after` batches of this fit (0: never), every rank quits at once, as a killed
+    # job does (rank 0 has written its backup: BackupAndRestore comes first in the list).
+    seen = 0
+    def on_batch_end(self, epoch, batch):
+        self.seen += 1
+        if self.seen == stop_after:
+            distributed._world().Barrier() if distributed.size() > 1 else None
+            report()
+            os._exit(0)
+
+rng = np.random.default_rng(0)
+x = rng.normal(size=(205, 12))
+y = rng.integers(0, 3, 205)
+model = Sequential([Dense(16, activation="relu", input_shape=(12,), seed=10, dtype="float64"),
+                    Dense(3, activation="softmax", seed=7, dtype="float64")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+callbacks = [BackupAndRestore(backup_dir, save_freq=2), Stop(),
+             ModelCheckpoint(f"{out}/last-{name}.safetensors", monitor="loss")]
+history = model.fit(x.astype("float64"), y, batch_size=41, epochs=4, seed=1, verbose=0,
+                    callbacks=callbacks)
+np.savez(f"{out}/{name}-rank{rank}.npz", *[p.data for p in model.parameters()])
+with open(f"{out}/{name}-history-rank{rank}.json", "w") as f:
+    json.dump(history.history, f)
+report()
+"""
+
+
+@needs_mpi
+def test_a_run_resumes_on_another_number_of_ranks(tmp_path):
+    """4 epochs of 5 global batches: stopped on 2 ranks after 6 batches (inside epoch 2),
+    resumed on 1 rank and stopped 6 batches later, finished on 2 ranks; the end is the
+    uninterrupted single-process run's to 1e-10 (float64). Only rank 0 writes."""
+    backup = tmp_path / "backup"
+    runs = [(1, "reference", 0, tmp_path / "no-backup"), (2, "first", 6, backup),
+            (1, "second", 6, backup), (2, "third", 0, backup)]  # fmt: skip
+    for ranks, name, stop_after, folder in runs:
+        result = _launch(ranks, RESUME_SCRIPT, str(tmp_path), str(folder), str(stop_after),
+                         name, cwd=tmp_path)  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+    reference = np.load(tmp_path / "reference-rank0.npz")
+    for rank in (0, 1):
+        resumed = np.load(tmp_path / f"third-rank{rank}.npz")
+        for key in reference.files:
+            np.testing.assert_allclose(resumed[key], reference[key], rtol=1e-10, atol=1e-10)
+    history = json.loads((tmp_path / "third-history-rank0.json").read_text())
+    expected = json.loads((tmp_path / "reference-history-rank0.json").read_text())
+    assert history["accuracy"] == expected["accuracy"]
+    np.testing.assert_allclose(history["loss"], expected["loss"], rtol=1e-10)
+    for name in ("first", "third"):
+        rank0 = json.loads((tmp_path / f"{name}-rank0.json").read_text())
+        rank1 = json.loads((tmp_path / f"{name}-rank1.json").read_text())
+        assert rank0["size"] == 2 and rank0["writes"] and rank1["writes"] == []
+    assert list(backup.iterdir()) == []  # the finished run removed its backups (on rank 0)

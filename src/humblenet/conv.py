@@ -4,10 +4,12 @@ Each has PyTorch's semantics and argument names: images are ``(N, C, H, W)`` (se
 ``(N, C, L)``), a convolution's weight is ``(out_channels, in_channels / groups, kh, kw)``. Each is
 a primitive with its forward beside its backward, written as a few large NumPy calls:
 
-- a convolution gathers its windows into one matrix per group (one strided copy per kernel
-  offset) and multiplies the weight by it; its input gradient is scattered back with one strided
+- a convolution copies its windows into one matrix per sample and group (one copy of the
+  strided window view, laid out so that the products with the weight give NCHW directly and the
+  gradients need no transposed copies); its input gradient is scattered back with one strided
   ``+=`` per kernel offset (kh × kw of them), measured faster than ``np.add.at``;
-- pooling reads strided slices of the (padded) input, one per kernel offset;
+- pooling reads strided slices of the (padded) input, one per kernel offset; max-pool's backward
+  finds the winners by comparing the same slices with the output;
 - batch and layer norm compute the textbook statistics and the fused backward.
 
 >>> x = Tensor(np.ones((1, 1, 3, 3), dtype=np.float32))
@@ -115,27 +117,6 @@ def _windows(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair) -> np.n
     return view[:, :, :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]]
 
 
-def _per_group(a: np.ndarray, b: np.ndarray, *, transpose_a: bool, transpose_b: bool) -> np.ndarray:
-    """``a[g] @ b[g]`` (each optionally transposed) for every group, as 2-d products.
-
-    NumPy's stacked ``matmul`` leaves BLAS for a transposed operand (measured 15x slower on a
-    64 x 16 x 28 x 28 convolution's weight gradient); 2-d products keep it.
-    """
-    rows = a.shape[2] if transpose_a else a.shape[1]
-    cols = b.shape[1] if transpose_b else b.shape[2]
-    out = np.empty((a.shape[0], rows, cols), dtype=np.result_type(a, b))
-    for k in range(a.shape[0]):
-        left = a[k].T if transpose_a else a[k]
-        right = b[k].T if transpose_b else b[k]
-        if rows < cols:
-            # OpenBLAS was measured up to 80x slower with the smaller side first over a long
-            # inner axis (32 x 50176 @ 50176 x 144: 1.9 s; its transpose: 0.024 s).
-            out[k] = np.matmul(right.T, left.T).T
-        else:
-            np.matmul(left, right, out=out[k])
-    return out
-
-
 # -- convolution ---------------------------------------------------------------------------------
 
 
@@ -168,32 +149,39 @@ def _conv(
     padded = any(pads[0] + pads[1])
     xp = np.pad(xd, ((0, 0), (0, 0), (pt, pb), (pl, pr))) if padded else xd
     og, kk = o // groups, cg * kh * kw
-    # One matrix per group, rows (channel, kernel offset), columns (sample, output pixel):
-    # (G, Cg*kh*kw, N*Ho*Wo), filled by one strided copy per kernel offset (rows of Wo
-    # values: 20x faster than copying the transposed sliding_window_view).
-    cols = np.empty((c, kh, kw, n, ho, wo), dtype=xd.dtype)
-    for i, j, rows, columns in _offsets((kh, kw), (ho, wo), stride, dilation):
-        cols[:, i, j] = xp[:, :, rows, columns].transpose(1, 0, 2, 3)
-    cols = cols.reshape(groups, kk, n * ho * wo)
+    # One matrix per sample and group, rows (channel, kernel offset), columns output pixels:
+    # (N, G, Cg*kh*kw, Ho*Wo), one copy of the strided window view. In this layout the
+    # product with the weight is NCHW already, and the gradients need no transposed copies
+    # (64x16x28x28 -> 32, 3x3, forward + backward: 48 ms in the (C, kh, kw, N, Ho, Wo) layout
+    # with its transposes, see benchmarks/bench_conv.py for the figure now).
+    cols = np.ascontiguousarray(
+        _windows(xp, (kh, kw), stride, dilation)[:, :, :ho, :wo].transpose(0, 1, 4, 5, 2, 3)
+    ).reshape(n, groups, kk, ho * wo)
     wmat = w.reshape(groups, og, kk)
-    out = _per_group(wmat, cols, transpose_a=False, transpose_b=False)  # (G, Og, N*Ho*Wo)
-    out = np.ascontiguousarray(out.reshape(o, n, ho, wo).transpose(1, 0, 2, 3))
+    out = np.matmul(wmat, cols).reshape(n, o, ho, wo)  # (N, G, Og, Ho*Wo) is NCHW
     if bias is not None:
         out += bias.data.reshape(1, o, 1, 1)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        # (G, Og, N*Ho*Wo), copied: the products then run on BLAS even for a broadcast g
-        gm = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(groups, og, -1)
+        gm = np.ascontiguousarray(g).reshape(n, groups, og, ho * wo)
         gw = None
         if weight.requires_grad:
-            gw = _per_group(gm, cols, transpose_a=False, transpose_b=True).reshape(o, cg, kh, kw)
+            # (N, G, Og, Kg) summed over samples: small, and each product runs on BLAS
+            gw = np.matmul(gm, cols.swapaxes(-1, -2)).sum(axis=0).reshape(o, cg, kh, kw)
         gx = None
         if x.requires_grad:
-            gcols = _per_group(wmat, gm, transpose_a=True, transpose_b=False)
-            gcols = gcols.reshape(c, kh, kw, n, ho, wo)
             gxp = np.zeros(xp.shape, dtype=xd.dtype)
-            for i, j, rows, columns in _offsets((kh, kw), (ho, wo), stride, dilation):
-                gxp[:, :, rows, columns] += gcols[:, i, j].transpose(1, 0, 2, 3)
+            offsets = _offsets((kh, kw), (ho, wo), stride, dilation)
+            wt = wmat.swapaxes(-1, -2)
+            # A few samples at a time, so that their columns are still in cache when they are
+            # scattered back (64x16x28x28 -> 32, 3x3: 13.6 ms for the whole batch at once,
+            # 11.1 ms in chunks of about 2 MB, one thread).
+            step = max(1, (2 << 20) // max(1, cols[0].nbytes))
+            for s in range(0, n, step):
+                part = np.matmul(wt, gm[s : s + step]).reshape(-1, c, kh, kw, ho, wo)
+                target = gxp[s : s + step]
+                for i, j, rows, columns in offsets:
+                    target[:, :, rows, columns] += part[:, :, i, j]
             gx = gxp[:, :, pt : pt + h, pl : pl + wd] if padded else gxp
         if bias is None:
             return gx, gw
@@ -292,16 +280,34 @@ def max_pool2d(
     wo = _out_size("max_pool2d", w, k[1], s[1], 2 * p[1], d[1])
     pads = ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1]))
     xp = np.pad(xd, pads, constant_values=-np.inf) if any(p) else xd
-    win = _windows(xp, k, s, d)[:, :, :ho, :wo].reshape(n, c, ho, wo, k[0] * k[1])
-    where = win.argmax(axis=-1)
-    out = np.take_along_axis(win, where[..., None], axis=-1)[..., 0]
+    # The maximum of one strided slice per kernel offset; the backward finds each window's
+    # winner by comparing the same slices with the output, not through an argmax's index array
+    # (64x32x28x28, 2x2, forward + backward: 19 ms with argmax and take_along_axis, see
+    # benchmarks/bench_conv.py for the figure now).
+    offsets = _offsets(k, (ho, wo), s, d)
+    _, _, rows, cols = offsets[0]
+    out = xp[:, :, rows, cols].copy()
+    for _, _, rows, cols in offsets[1:]:
+        np.maximum(out, xp[:, :, rows, cols], out=out)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        # (N, C, kh, kw, Ho, Wo): the gradient at the winning offset of each window, else 0.
-        offsets = np.arange(k[0] * k[1]).reshape(k[0], k[1], 1, 1)
-        routed = (where[:, :, None, None] == offsets) * g[:, :, None, None]
         gxp = np.zeros(xp.shape, dtype=xd.dtype)
-        _scatter_add(gxp, routed.astype(xd.dtype, copy=False), k, s, d)
+        # torch gives a tie's gradient to the first winner in scan order: `open` marks the
+        # windows not yet served
+        open_ = np.ones(out.shape, dtype=bool)
+        last = len(offsets) - 1
+        # windows that do not overlap write each input pixel once: a masked copy, no sum
+        apart = s[0] >= d[0] * (k[0] - 1) + 1 and s[1] >= d[1] * (k[1] - 1) + 1
+        for index, (_, _, rows, cols) in enumerate(offsets):
+            hit = xp[:, :, rows, cols] == out
+            hit &= open_
+            # hit * g in one pass (measured 3x faster than np.where or copyto(where=))
+            if apart:
+                np.multiply(hit, g, out=gxp[:, :, rows, cols])
+            else:
+                gxp[:, :, rows, cols] += np.multiply(hit, g, dtype=xd.dtype)
+            if index < last:
+                open_ &= ~hit
         return (gxp[:, :, p[0] : p[0] + h, p[1] : p[1] + w],)
 
     return Tensor._make(out, (x,), backward, "max_pool2d")

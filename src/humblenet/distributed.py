@@ -29,8 +29,12 @@ On one process (no ``mpiexec``, or ``-n 1``) everything here is a no-op: ``rank(
 ``size()`` is 1, and mpi4py is never imported. Importing humblenet never imports mpi4py; it is
 an optional dependency (``pip install "humblenet[mpi]"``).
 
-Not done here: resuming from a checkpoint with a different number of ranks (humblenet has no
-training checkpoints yet); layers that draw random numbers while training (dropout) draw the
+Checkpoints: ``BackupAndRestore`` and ``ModelCheckpoint`` write on rank 0 only, and every rank
+reads the backup when a run resumes. A backup holds the whole model and the epoch's running
+sums over all ranks, and the global batches depend on the seed and the epoch alone, so a run can
+resume on another number of ranks (the numbers then differ by rounding only).
+
+Not done here: layers that draw random numbers while training (dropout) draw the
 same stream on every rank, so such a run is not the single-process run's.
 
 Overlap of communication with backward (starting each bucket's ``Iallreduce`` as soon as
@@ -63,6 +67,7 @@ from humblenet.tensor import Tensor
 __all__ = [
     "BUCKET_BYTES",
     "DistributedOptimizer",
+    "broadcast",
     "GradientAverager",
     "broadcast_optimizer_state",
     "broadcast_parameters",
@@ -156,6 +161,15 @@ def size() -> int:
 
 
 # -- broadcasting the start ------------------------------------------------------------------------
+
+
+def broadcast(value: Any) -> Any:
+    """Rank 0's ``value`` on every rank (a small object, sent pickled: mpi4py's ``bcast``);
+    ``value`` itself on one process. Every rank must call it."""
+    comm = _world()
+    if comm is None or comm.Get_size() == 1:
+        return value
+    return comm.bcast(value if comm.Get_rank() == 0 else None, root=0)
 
 
 def broadcast_parameters(model: Module | Iterable[Tensor]) -> None:

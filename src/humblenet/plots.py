@@ -30,6 +30,7 @@ import numpy as np
 __all__ = [
     "INSTALL_HINT",
     "confusion_matrix",
+    "picture_bytes",
     "picture_format",
     "plot_confusion_matrix",
     "plot_decision_boundary",
@@ -102,10 +103,22 @@ def picture_format(path: str | os.PathLike[str]) -> str:
     return extension
 
 
+def picture_bytes(figure: Any, path: str | os.PathLike[str]) -> bytes:
+    """The picture of ``figure`` in the format of ``path``'s extension, as bytes (to write
+    later, e.g. together with another file through :func:`humblenet.io.atomic.stage`).
+
+    Raises:
+        ValueError: ``path`` has no extension matplotlib writes.
+    """
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=picture_format(path), dpi=100)
+    return buffer.getvalue()
+
+
 def _save_atomically(figure: Any, path: str | os.PathLike[str]) -> Path:
     """Render ``figure``, then write it atomically (:mod:`humblenet.io.atomic`)."""
     target = Path(path)
-    extension = picture_format(target)
+    picture_format(target)
     from humblenet.io.atomic import write_atomically
 
     if not target.parent.is_dir():
@@ -113,9 +126,7 @@ def _save_atomically(figure: Any, path: str | os.PathLike[str]) -> Path:
             f"cannot save the picture {str(target)!r}: the folder {str(target.parent)!r} does "
             "not exist"
         )
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=extension, dpi=100)
-    return write_atomically(target, buffer.getvalue())
+    return write_atomically(target, picture_bytes(figure, target))
 
 
 def _history_dict(history: Any) -> dict[str, list[float]]:

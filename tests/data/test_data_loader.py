@@ -40,12 +40,36 @@ def test_unshuffled_batches_are_views_in_order():
     np.testing.assert_array_equal(batches[2][1], [8, 9])
 
 
-def test_shuffled_epoch_follows_default_rng_permutation():
+def test_shuffled_epoch_follows_default_rng_permutation_of_seed_and_epoch():
     x = np.arange(10)
     loader = DataLoader(x, x * 2, batch_size=3, shuffle=True, seed=42)
-    order = np.random.default_rng(42).permutation(10)
-    first = epoch(loader)
-    np.testing.assert_array_equal(np.concatenate([xb for xb, _ in first]), order)
+    for number in range(3):
+        order = np.random.default_rng([42, number]).permutation(10)
+        np.testing.assert_array_equal(np.concatenate([xb for xb, _ in epoch(loader)]), order)
+
+
+def test_an_epoch_order_depends_on_seed_and_epoch_only():
+    """Epoch 5 of a loader that ran 5 epochs is epoch 5 of a new loader set to start there."""
+    x = np.arange(30)
+    ran = DataLoader(x, x, batch_size=7, shuffle=True, seed=4)
+    for _ in range(5):
+        epoch(ran)
+    fresh = DataLoader(x, x, batch_size=7, shuffle=True, seed=4)
+    fresh.epoch = 5
+    a = np.concatenate([xb for xb, _ in epoch(ran)])
+    b = np.concatenate([xb for xb, _ in epoch(fresh)])
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a, np.random.default_rng([4, 5]).permutation(30))
+    assert ran.epoch == fresh.epoch == 6
+
+
+def test_an_unseeded_loader_keeps_the_seed_it_drew():
+    x = np.arange(40)
+    loader = DataLoader(x, batch_size=40, shuffle=True)
+    again = DataLoader(x, batch_size=40, shuffle=True, seed=loader.seed)
+    np.testing.assert_array_equal(next(iter(loader)), next(iter(again)))
+    with pytest.raises(ValueError, match="seed must be a whole number >= 0"):
+        DataLoader(x, shuffle=True, seed=-1)
 
 
 def test_every_sample_once_per_epoch_and_pairs_stay_together():
@@ -77,8 +101,10 @@ def test_same_seed_same_epochs_and_epochs_differ():
 def test_generator_as_seed():
     x = np.arange(12)
     from_generator = DataLoader(x, batch_size=12, shuffle=True, seed=np.random.default_rng(3))
+    drawn = int(np.random.default_rng(3).integers(2**63))  # one seed, drawn at construction
+    assert from_generator.seed == drawn
     np.testing.assert_array_equal(
-        next(iter(from_generator)), np.random.default_rng(3).permutation(12)
+        next(iter(from_generator)), np.random.default_rng([drawn, 0]).permutation(12)
     )
 
 

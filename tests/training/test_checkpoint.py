@@ -5,6 +5,7 @@ same bytes as a run never interrupted; a failed write leaves the previous checkp
 from __future__ import annotations
 
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -14,14 +15,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import safetensors.numpy as safetensors_numpy
 
 import humblenet
 from humblenet import nn, optim
-from humblenet.io.safetensors import ModelFileError
+from humblenet.io import atomic
+from humblenet.io.safetensors import ModelFileError, read_state_dict
 from humblenet.training import BackupAndRestore, Callback, EarlyStopping
-from humblenet.training.checkpoint import load_checkpoint, save_checkpoint
+from humblenet.training.checkpoint import load_checkpoint, read_metadata, save_checkpoint
 
 _SOURCE = str(Path(humblenet.__file__).resolve().parents[1])
+_TEXT = {"capture_output": True, "text": True, "check": True}
 
 # A tiny run with everything a resume must restore: Adam (flat path, scaled averages),
 # Dropout's own generator, shuffling, validation, EarlyStopping and History. Arguments: the
@@ -265,7 +269,11 @@ def test_a_failed_write_keeps_the_previous_checkpoint(
 
 
 def test_backups_keep_the_last_ones_and_clear_stale_temporaries(tmp_path: Path) -> None:
-    (tmp_path / ".backup-000000000001.safetensors.x.tmp").write_bytes(b"half")  # a killed write
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], **_TEXT)
+    dead = int(ended.stdout)  # the number of a process that has ended: its write was killed
+    stale = tmp_path / f".backup-000000000001.safetensors.hn-{atomic._HOST}-{dead}-0badcafe.tmp"
+    stale.write_bytes(b"half")
+    assert atomic.is_temporary(stale.name)
     _fit(_model(), tmp_path, save_freq=1, delete_checkpoint=False, keep=3)
     names = sorted(p.name for p in tmp_path.iterdir())
     assert len(names) == 3 and all(name.startswith("backup-") for name in names)
@@ -335,3 +343,172 @@ def test_a_checkpoint_keeps_the_shape_of_a_zero_d_buffer(tmp_path) -> None:
     again = nn.Sequential(nn.BatchNorm1d(3))
     load_checkpoint(tmp_path / "bn.safetensors", model=again)
     assert again[0].num_batches_tracked.shape == () and int(again[0].num_batches_tracked.data) == 1
+
+
+# -- the shuffle order, EarlyStopping's best weights, old backups ---------------------------------
+
+
+def test_an_unseeded_run_resumes_with_the_seed_it_drew(tmp_path: Path) -> None:
+    """Without a seed the loader draws one; the backup keeps it, so the resumed run is the run
+    seeded with that number (the model is built already: the seed only shuffles)."""
+    x, y = _data()
+    model = _model()
+    with pytest.raises(RuntimeError, match="crash"):
+        model.fit(x, y, epochs=4, batch_size=8, verbose=0,
+                  callbacks=[BackupAndRestore(tmp_path, save_freq=2), _Crash(7)])  # fmt: skip
+    drawn = read_metadata(BackupAndRestore(tmp_path).backups()[-1])["extra"]["shuffle_seed"]
+    resumed_model = _model()
+    resumed = resumed_model.fit(
+        x, y, epochs=4, batch_size=8, verbose=0, callbacks=[BackupAndRestore(tmp_path, 2)]
+    )
+    reference_model = _model()
+    reference = reference_model.fit(x, y, epochs=4, batch_size=8, seed=drawn, verbose=0)
+    assert resumed.history == reference.history
+    for a, b in zip(reference_model.state_dict().values(), resumed_model.state_dict().values()):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_fit_shuffles_epoch_e_by_seed_and_e(tmp_path: Path) -> None:
+    """The batches fit trains on: epoch e's order is default_rng([seed, e]).permutation."""
+    seen: list[np.ndarray] = []
+
+    class Record(Callback):
+        def on_batch_end(self, epoch: int, batch: int) -> None:
+            seen.append(self.model.loop.loader.epoch)
+
+    x = np.arange(12, dtype=np.float32).reshape(12, 1)
+    model = humblenet.Sequential([nn.Dense(1, input_shape=(1,), seed=0)])
+    model.compile(optimizer="sgd", loss="mse")
+    order: list[np.ndarray] = []
+    original = model.forward
+
+    def forward(batch):  # the samples' values are their indices
+        order.append(batch.data[:, 0].astype(np.int64).copy())
+        return original(batch)
+
+    model.forward = forward  # type: ignore[method-assign]
+    model.fit(x, x, epochs=3, batch_size=12, seed=9, verbose=0, callbacks=[Record()])
+    for epoch_number, got in enumerate(order):
+        np.testing.assert_array_equal(got, np.random.default_rng([9, epoch_number]).permutation(12))
+
+
+def test_early_stoppings_best_weights_survive_a_resume(tmp_path: Path) -> None:
+    """mode="max" on the loss: the best epoch is an early one, before the crash; the resumed
+    run must put back that epoch's weights at the end, as the uninterrupted run does."""
+
+    def stopper() -> EarlyStopping:
+        return EarlyStopping(monitor="loss", mode="max", patience=10, restore_best_weights=True)
+
+    reference_model = _model()
+    _fit(reference_model, None, stopper())
+    with pytest.raises(RuntimeError, match="crash"):
+        _fit(_model(), tmp_path, stopper(), _Crash(12), save_freq=2)
+    resumed_model = _model()
+    _fit(resumed_model, tmp_path, stopper(), save_freq=2)
+    for a, b in zip(reference_model.state_dict().values(), resumed_model.state_dict().values()):
+        assert a.tobytes() == b.tobytes()
+
+
+def test_extra_arrays_come_back_as_arrays(tmp_path: Path) -> None:
+    path = tmp_path / "run.safetensors"
+    weights = {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "n": np.array(3)}
+    save_checkpoint(path, model=_model(), best=[1.5, weights], none=None)
+    extra = load_checkpoint(path, model=_model())
+    assert extra["none"] is None and extra["best"][0] == 1.5
+    for name, value in weights.items():
+        got = extra["best"][1][name]
+        assert got.dtype == value.dtype and got.shape == value.shape
+        assert np.array_equal(got, value)
+
+
+def test_a_backup_of_the_old_shuffle_order_is_refused(tmp_path: Path) -> None:
+    save_checkpoint(
+        tmp_path / "backup-000000000004.safetensors", model=_model(), epoch=0, batch=4,
+        steps=4, epoch_generator_state={}, meter={}, callbacks=[],
+    )  # fmt: skip
+    with pytest.raises(ModelFileError, match=r"cannot resume it to the same numbers.*remove"):
+        _fit(_model(), tmp_path)
+
+
+# -- loading is all or nothing --------------------------------------------------------------------
+
+
+def _snapshot(model: humblenet.Sequential, optimizer: optim.Optimizer) -> list[bytes]:
+    kernel = optimizer.kernel_state()
+    arrays = [a.tobytes() for a in model.state_dict().values()]
+    for index in sorted(kernel["state"]):
+        arrays += [repr(sorted(kernel["state"][index])).encode()]
+        arrays += [v.tobytes() for v in kernel["state"][index].values() if hasattr(v, "tobytes")]
+    arrays.append(repr((optimizer.step_count, optimizer.hyperparameters)).encode())
+    arrays.append(repr(humblenet.random.default_generator().bit_generator.state).encode())
+    return arrays
+
+
+def _trained(seed: int) -> humblenet.Sequential:
+    model = _model()
+    model.fit(*_data(), epochs=1, batch_size=8, seed=seed, verbose=0)
+    return model
+
+
+@pytest.mark.parametrize("fault", ["optimizer class", "learning rate", "generator", "model"])
+def test_a_refused_checkpoint_changes_nothing(tmp_path: Path, fault: str) -> None:
+    source = _trained(0)
+    path = tmp_path / "run.safetensors"
+    save_checkpoint(path, model=source, optimizer=source.optimizer)
+    if fault != "optimizer class":  # edit the file's JSON: a value the loader must refuse
+        arrays = read_state_dict(path)
+        document = read_metadata(path)
+        if fault == "learning rate":
+            document["optimizer"]["hyperparameters"]["learning_rate"] = -1.0
+        elif fault == "generator":
+            document["random"]["default"] = {"bit_generator": "PCG64", "state": "nonsense"}
+        else:
+            arrays["model.0.weight"] = arrays["model.0.weight"][:, :2].copy()
+        text = json.dumps(document)
+        path.write_bytes(safetensors_numpy.save(arrays, metadata={"humblenet_checkpoint": text}))
+    target = _trained(1)
+    optimizer = target.optimizer if fault != "optimizer class" else optim.SGD(
+        target.parameters(), 0.1, momentum=0.9
+    )
+    if fault == "optimizer class":
+        target.fit(*_data(), epochs=1, batch_size=8, seed=1, verbose=0)  # SGD gets a state
+        target.optimizer = optimizer
+        optimizer.step_count = 1
+    before = _snapshot(target, optimizer)
+    with pytest.raises(ValueError):
+        load_checkpoint(path, model=target, optimizer=optimizer)
+    assert _snapshot(target, optimizer) == before
+
+
+# -- the optimizer's kernel state -----------------------------------------------------------------
+
+
+def test_kernel_state_round_trip_takes_the_same_steps() -> None:
+    """Adam on the flat path keeps its averages divided; kernel_state hands them over as they
+    are, so the copy's next steps equal the original's bit for bit."""
+    rng = np.random.default_rng(0)
+    params = [humblenet.Tensor(rng.normal(size=s).astype(np.float32), requires_grad=True)
+              for s in [(4, 3), (3,)]]  # fmt: skip
+    copies = [humblenet.Tensor(p.data.copy(), requires_grad=True) for p in params]
+    first, second = optim.Adam(params, 0.01), optim.Adam(copies, 0.01)
+    grads = [[rng.normal(size=p.shape).astype(np.float32) for p in params] for _ in range(8)]
+
+    def step(optimizer: optim.Adam, tensors: list, g: list) -> None:
+        for tensor, gradient in zip(tensors, g):
+            tensor.grad = gradient.copy()
+        optimizer.step()
+
+    for g in grads[:3]:
+        step(first, params, g)
+    kernel = first.kernel_state()
+    assert set(kernel["divisors"]) == {"exp_average", "exp_average_square"}
+    for parameter, copy in zip(params, copies):
+        copy.data[...] = parameter.data
+    second.load_kernel_state(kernel)
+    for g in grads[3:]:
+        step(first, params, g)
+        step(second, copies, g)
+    for a, b in zip(params, copies):
+        assert a.data.tobytes() == b.data.tobytes()
+    one = optim.Adam([humblenet.Tensor(np.ones(3), requires_grad=True)])  # reference path
+    assert one.kernel_state()["divisors"] == {}

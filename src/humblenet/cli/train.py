@@ -29,8 +29,10 @@ from humblenet.cli._model import (
     compile_for,
 )
 from humblenet.data import Standardizer, train_validation_split
+from humblenet.io.atomic import WriteError, stage
+from humblenet.io.safetensors import ModelFileError
 from humblenet.optim import OPTIMIZERS
-from humblenet.plots import picture_format, plot_history
+from humblenet.plots import picture_bytes, picture_format, plot_history
 from humblenet.training.callbacks import BackupAndRestore, Callback
 
 DEFAULT_HIDDEN = "64,32"
@@ -247,16 +249,16 @@ def _save_outputs(
     out: Path,
     plot: Path | None,
 ) -> None:
-    """Save the model (atomically) and the curves: the plot is renamed into place only after the
-    model is saved, so a failure leaves neither. A write that fails is a ``UserError``."""
+    """Save the model (atomically) and the curves: the plot is written to its temporary file
+    first and put in place only after the model is saved, so a failure leaves neither new file
+    (the old ones as they were). A write that fails is a ``UserError``."""
     preprocessing = None if scaler is None else {**scaler.to_dict(), "target": data.target}
-    temporary_plot = None
-    try:
-        with user_input(OSError, ImportError):
-            if plot is not None:
-                temporary_plot = plot.with_name(f".{plot.name}.humblenet-tmp{plot.suffix}")
-                title = f"{data.name}: {_describe_network(model)}"
-                plot_history(history, temporary_plot, title=title)
+    with user_input(OSError, ImportError):
+        staged_plot = None
+        if plot is not None:
+            title = f"{data.name}: {_describe_network(model)}"
+            staged_plot = stage(plot, picture_bytes(plot_history(history, title=title), plot))
+        try:
             model.save(
                 out,
                 class_names=list(data.class_names) if data.class_names else None,
@@ -266,11 +268,11 @@ def _save_outputs(
                 dataset=data.name,
                 metrics=metrics,
             )
-            if temporary_plot is not None and plot is not None:
-                temporary_plot.replace(plot)
-    finally:
-        if temporary_plot is not None:
-            temporary_plot.unlink(missing_ok=True)
+            if staged_plot is not None:
+                staged_plot.commit()
+        finally:
+            if staged_plot is not None:
+                staged_plot.discard()  # a no-op once committed
 
 
 def _check_outputs(args: argparse.Namespace) -> tuple[Path, Path | None]:
@@ -316,7 +318,7 @@ def _backup(args: argparse.Namespace) -> list[Callback]:
         )
     if args.resume and not found:
         raise UserError(f"--resume: there is no backup in {folder} to continue from")
-    if found:
+    if found and distributed.rank() == 0:
         print(f"resuming from {found[-1]}")
     return [backup]
 
@@ -379,16 +381,18 @@ def run(args: argparse.Namespace) -> int:
         x_v, y_v = parts["validation"]
         validation_data = (x_v, learned_target(y_v))
     try:
-        history = model.fit(
-            parts["training"][0],
-            learned_target(parts["training"][1]),
-            batch_size=args.batch_size,
-            epochs=epochs,
-            verbose=1,
-            validation_data=validation_data,
-            seed=args.seed,
-            callbacks=callbacks,
-        )
+        # A backup that cannot be written (the disk full) or read is the user's to fix.
+        with user_input(WriteError, ModelFileError, about="--checkpoint-dir"):
+            history = model.fit(
+                parts["training"][0],
+                learned_target(parts["training"][1]),
+                batch_size=args.batch_size,
+                epochs=epochs,
+                verbose=1,
+                validation_data=validation_data,
+                seed=args.seed,
+                callbacks=callbacks,
+            )
     except KeyboardInterrupt:
         if callbacks and model.interrupted:  # Ctrl-C: fit backed up after the batch
             print(

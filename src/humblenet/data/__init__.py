@@ -4,7 +4,9 @@
 - ``read_idx`` / ``write_idx``: the IDX files of MNIST and Fashion-MNIST;
 - ``load_dataset`` / ``list_datasets``: named data sets (fashion-mnist, mnist, digits,
   jogging) and where each is found;
-- ``read_csv``, ``Standardizer``, ``train_validation_split``: your own tables.
+- ``read_csv``, ``Standardizer``, ``train_validation_split``: your own tables;
+- ``text``: character-level text (the word list ``words``, any text file), ``CharVocab``,
+  next-character windows and sampling (see :mod:`humblenet.data.text`).
 
 Inputs come as float32 and class labels as int64; nothing here depends on ``humblenet.Tensor``.
 
@@ -33,8 +35,10 @@ from humblenet.data.csv import Standardizer, TabularDataset, read_csv, train_val
 from humblenet.data.idx import read_idx, write_idx
 from humblenet.data.jogging import generate_jogging, jogging_kcal
 from humblenet.data.loader import DataLoader
+from humblenet.data.text import CharVocab, load_words
 
 __all__ = [
+    "CharVocab",
     "DataLoader",
     "Dataset",
     "DatasetInfo",
@@ -50,6 +54,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_jogging",
     "load_mnist",
+    "load_words",
     "read_csv",
     "read_idx",
     "train_validation_split",

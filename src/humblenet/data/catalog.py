@@ -34,6 +34,7 @@ import numpy as np
 from humblenet.data.csv import read_csv, train_validation_split
 from humblenet.data.idx import read_idx
 from humblenet.data.jogging import JOGGING_CSV
+from humblenet.data.text import WORDS_HOW_TO_GET, WORDS_PATH
 
 __all__ = [
     "DATA_ENVIRONMENT_VARIABLE",
@@ -573,10 +574,24 @@ def list_datasets() -> list[DatasetInfo]:
     ]
 
 
+def words_info() -> DatasetInfo:
+    """What ``humblenet datasets`` says of the word list ``words`` (text, not a table: it is
+    read by :func:`humblenet.data.text.load_words`, not by ``load_dataset``)."""
+    return DatasetInfo(
+        name="words",
+        task="text",
+        description="English words, one per line (Debian's wamerican), for character models",
+        size="73445 lowercase words of letters a-z",
+        location=str(WORDS_PATH) if WORDS_PATH.is_file() else None,
+        how_to_get=WORDS_HOW_TO_GET,
+    )
+
+
 def describe_datasets() -> str:
-    """``list_datasets()`` as text, one block per data set (what ``humblenet datasets`` prints)."""
+    """``list_datasets()`` as text, one block per data set (what ``humblenet datasets`` prints),
+    then the text data set ``words`` (see :mod:`humblenet.data.text`)."""
     blocks = []
-    for info in list_datasets():
+    for info in [*list_datasets(), words_info()]:
         where = f"found in {info.location}" if info.available else f"not found: {info.how_to_get}"
         blocks.append(
             f"{info.name} ({info.task}): {info.description}\n  size: {info.size}\n  {where}"

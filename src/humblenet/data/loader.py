@@ -1,5 +1,10 @@
 """Mini-batches of NumPy arrays: ``DataLoader``, with seeded shuffling and reused buffers.
 
+The order of epoch ``e`` depends on the loader's seed and ``e`` alone (a permutation drawn from
+``numpy.random.default_rng([seed, e])``, as :func:`humblenet.distributed.shard` draws it), not
+on how many epochs ran before in this process: a run resumed inside epoch ``e`` sets
+``loader.epoch = e`` and skips exactly the batches already done.
+
 A training step should spend its time in matrix products, not in building batches. So a
 shuffled batch is gathered with one ``numpy.take`` call, and with ``reuse_buffers=True`` it is
 gathered into the same preallocated arrays every time (no allocation, no page faults). Without
@@ -35,12 +40,22 @@ def _as_samples(array: Any, name: str) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
+def _shuffle_seed(seed: object) -> int:
+    """The loader's integer seed: the one given, one drawn from a Generator, or fresh entropy."""
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**63))
+    return whole("DataLoader", "seed", seed)
+
+
 class DataLoader:
     """Iterate over ``(x_batch, y_batch)`` mini-batches of NumPy arrays.
 
-    Each ``for`` loop over the loader is one epoch. With ``shuffle=True`` every epoch draws a
-    new permutation from one ``numpy.random.default_rng(seed)`` created with the loader, so the
-    sequence of epochs is the same for the same seed and each epoch visits every sample once.
+    Each ``for`` loop over the loader is one epoch. With ``shuffle=True``, epoch ``e`` (counted
+    from 0, the attribute ``epoch``) visits the samples in the order
+    ``numpy.random.default_rng([seed, e]).permutation(num_samples)``: the same for the same seed
+    and epoch, whatever ran before, and every sample once.
 
     Args:
         x: the inputs, one sample per entry of the first axis (at least 1-D, non-empty).
@@ -49,7 +64,9 @@ class DataLoader:
         batch_size: samples per batch (an integer >= 1). The last batch is smaller when the
             length is not a multiple of it, unless ``drop_last``.
         shuffle: draw a new order for every epoch.
-        seed: an integer, a ``numpy.random.Generator``, or ``None`` (fresh entropy).
+        seed: an integer >= 0, a ``numpy.random.Generator`` (one integer seed is drawn from
+            it, here), or ``None`` (one drawn from fresh entropy). The attribute ``seed`` is the
+            integer used, so even an unseeded loader's order can be repeated.
         drop_last: skip the last, incomplete batch.
         reuse_buffers: the fast path (used by humblenet's training loop). Shuffled batches are
             gathered into the same preallocated arrays each time, so a yielded batch is valid
@@ -57,6 +74,11 @@ class DataLoader:
             The default ``False`` gives each shuffled batch its own new arrays, safe to keep,
             as PyTorch's loader does. Unshuffled batches are views of ``x`` and ``y`` in both
             cases (valid as long as the data is not modified).
+
+    Attributes:
+        seed: the integer the shuffling is drawn from.
+        epoch: the number of the next epoch (its order); each ``for`` loop adds one. Set it to
+            start (or resume) at another epoch.
 
     Example:
         >>> import numpy as np
@@ -91,8 +113,13 @@ class DataLoader:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.reuse_buffers = bool(reuse_buffers)
-        self._rng = np.random.default_rng(seed)
+        self.seed = _shuffle_seed(seed)
+        self.epoch = 0
         self._buffers: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
+
+    def order(self, epoch: int) -> np.ndarray:
+        """The sample indices of epoch ``epoch`` in the order it visits them (shuffled)."""
+        return np.random.default_rng([self.seed, epoch]).permutation(self.num_samples)
 
     @property
     def num_samples(self) -> int:
@@ -122,11 +149,13 @@ class DataLoader:
         x, y, batch_size = self.x, self.y, self.batch_size
         stop_all = min(len(self) * batch_size, len(x))
         if not self.shuffle:
+            self.epoch += 1
             for start in range(0, stop_all, batch_size):
                 stop = start + batch_size
                 yield x[start:stop] if y is None else (x[start:stop], y[start:stop])
             return
-        order = self._rng.permutation(len(x))
+        order = self.order(self.epoch)
+        self.epoch += 1
         for start in range(0, stop_all, batch_size):
             indices = order[start : start + batch_size]
             x_batch, y_batch = self._buffers_for(len(indices))

@@ -127,9 +127,23 @@ class Graph:
         return name
 
     def parameter(self, attribute: str) -> str:
-        """The current layer's parameter or buffer ``attribute`` as a weight of the graph."""
+        """The current layer's parameter or buffer ``attribute`` as a weight of the graph; a
+        dotted name reaches into a sub-module (``"self_attn.in_proj_weight"``)."""
         name = f"{self._name}.{attribute}"
-        array = getattr(self._layer, attribute).data
+        assert self._layer is not None
+        if "." in attribute:  # the names of the layer's own state_dict()
+            layer = self._layer
+            array = dict([*layer.named_parameters(), *layer.named_buffers()])[attribute].data
+        else:
+            array = getattr(self._layer, attribute).data
+        self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
+        return name
+
+    def integers(self, values: list[int] | int) -> str:
+        """An int64 constant: a list becomes a 1-D tensor (a ``Reshape``'s shape), an int a
+        scalar (a ``Gather``'s index)."""
+        name = f"integers_{self._count}_{len(self.initializers)}"
+        array = np.array(values, dtype=np.int64)
         self.initializers.append(self.onnx.numpy_helper.from_array(array, name))
         return name
 

@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 
 from humblenet import conv as C
+from humblenet.attention import attention_probabilities, causal_mask
 from humblenet.nn import GELU, Activation, Dense, Dropout, Flatten, Layer, ReLU, Softmax, init
 from humblenet.nn import LeakyReLU as _LeakyReLU
 from humblenet.nn.layers.activation import activation_layer
-from humblenet.nn.module import Parameter
+from humblenet.nn.module import Module, Parameter
 from humblenet.nn.registry import register
 from humblenet.random import get_generator
 from humblenet.tensor import Tensor
@@ -546,3 +547,233 @@ class Reshape(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+# -- attention -----------------------------------------------------------------------------------
+
+
+class _HeadDense(Module):
+    """One of Keras' ``EinsumDense`` projections of ``MultiHeadAttention``: a ``kernel`` of
+    Keras' shape (``(features, heads, head_size)`` into the heads, ``(heads, head_size, units)``
+    out of them) and a ``bias`` of the output's trailing shape."""
+
+    def __init__(
+        self,
+        kernel_shape: tuple[int, ...],
+        bias_shape: tuple[int, ...] | None,
+        initializers: tuple[str, str],
+        rng: np.random.Generator,
+        dtype: np.dtype,
+        into_heads: bool,
+    ) -> None:
+        # Keras' fans for a kernel of rank 3: the leading axis is the receptive field.
+        receptive = math.prod(kernel_shape[:-2])
+        fan_in, fan_out = kernel_shape[-2] * receptive, kernel_shape[-1] * receptive
+        kernel_init, bias_init = (init.get(name) for name in initializers)
+        # As a matrix: (F, heads * size) into the heads, (heads * size, units) out of them.
+        self._rows = kernel_shape[0] if into_heads else kernel_shape[0] * kernel_shape[1]
+        self.kernel = Parameter(kernel_init(kernel_shape, fan_in, fan_out, rng, dtype))
+        self.bias = (
+            None
+            if bias_shape is None
+            else Parameter(bias_init(bias_shape, fan_in, fan_out, rng, dtype))
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``(..., features)`` times the kernel flattened to a matrix, plus the bias."""
+        out = x @ self.kernel.reshape(self._rows, -1)
+        return out if self.bias is None else out + self.bias.reshape(-1)
+
+
+@register
+class MultiHeadAttention(Layer):
+    """Keras' ``MultiHeadAttention``: ``num_heads`` heads of size ``key_dim``, attending from
+    ``query`` ``(B, T, dim)`` to ``value`` ``(B, S, dim)`` (``key`` defaults to ``value``).
+
+    The weights are Keras' four ``EinsumDense`` projections with Keras' names and shapes:
+    ``query.kernel`` ``(query_dim, num_heads, key_dim)``, ``query.bias`` ``(num_heads,
+    key_dim)``, the same for ``key`` and ``value`` (with ``value_dim``), and
+    ``attention_output.kernel`` ``(num_heads, value_dim, output_dim)``,
+    ``attention_output.bias`` ``(output_dim,)``. Each projection is computed as one product
+    with the kernel flattened to a matrix; head ``i`` takes columns ``i * key_dim`` to
+    ``(i + 1) * key_dim``, the order of torch's ``in_proj_weight`` rows (see the README for the
+    mapping onto ``torch.nn.MultiheadAttention``).
+
+    Args:
+        num_heads: the number of heads.
+        key_dim: the size of each head for the query and the key.
+        value_dim: the size of each head for the value (``key_dim`` by default).
+        dropout: the probability of dropping an attention probability while training.
+        use_bias: learn the biases.
+        output_shape: the last size of the output (the query's by default).
+        kernel_initializer, bias_initializer: Keras' initializers (``glorot_uniform``,
+            ``zeros``), with Keras' fans for rank-3 kernels.
+        seed: seeds the initialisation and the dropout.
+
+    ``call(query, value, key=None, attention_mask=None, return_attention_scores=False,
+    training=None, use_causal_mask=False)``: ``attention_mask`` ``(B, T, S)`` is 1/True where a
+    query may attend a key; masked scores get ``-1e9`` before the softmax (so a fully masked
+    row is uniform, as in Keras). Returns the output ``(B, T, output_dim)``, and with
+    ``return_attention_scores`` also the probabilities ``(B, num_heads, T, S)``.
+
+    >>> layer = MultiHeadAttention(num_heads=2, key_dim=3, seed=0)
+    >>> x = np.ones((1, 4, 5), dtype=np.float32)
+    >>> out, scores = layer(x, x, return_attention_scores=True)
+    >>> out.shape, scores.shape, layer.query.kernel.shape
+    ((1, 4, 5), (1, 2, 4, 4), (5, 2, 3))
+    """
+
+    def __init__(
+        self,
+        num_heads: int,
+        key_dim: int,
+        value_dim: int | None = None,
+        dropout: float = 0.0,
+        use_bias: bool = True,
+        output_shape: Any = None,
+        attention_axes: Any = None,
+        kernel_initializer: str = "glorot_uniform",
+        bias_initializer: str = "zeros",
+        seed: int | None = None,
+        dtype: Any = "float32",
+        name: str | None = None,
+    ) -> None:
+        super().__init__(None, name)
+        owner = "MultiHeadAttention"
+        for label, number in [("num_heads", num_heads), ("key_dim", key_dim)]:
+            if not isinstance(number, int | np.integer) or isinstance(number, bool) or number < 1:
+                raise ValueError(f"{owner}: {label} must be a positive integer, got {number!r}")
+        if attention_axes is not None:
+            raise NotImplementedError(
+                f"{owner}: attention_axes is not supported; attention runs over the sequence "
+                "axis of (batch, sequence, features) inputs"
+            )
+        if not isinstance(dropout, int | float) or not 0 <= dropout < 1:
+            raise ValueError(f"{owner}: dropout must be in [0, 1), got {dropout!r}")
+        if isinstance(output_shape, list | tuple):
+            if len(output_shape) != 1:
+                raise ValueError(
+                    f"{owner}: output_shape must be one size (the output's last axis), got "
+                    f"{output_shape!r}"
+                )
+            output_shape = output_shape[0]
+        self.num_heads, self.key_dim = int(num_heads), int(key_dim)
+        self.value_dim = self.key_dim if value_dim is None else int(value_dim)
+        self.dropout = float(dropout)
+        self.use_bias = bool(use_bias)
+        self.output_shape = None if output_shape is None else int(output_shape)
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        init.get(kernel_initializer)
+        init.get(bias_initializer)
+        self.seed = seed
+        self.dtype = np.dtype(dtype)
+        self._dropout_layer = Dropout(self.dropout, seed=seed)
+        self._dims: tuple[int, int, int] | None = None
+
+    def build(self, input_shape: Any = None) -> None:
+        """Create the projections for query, value and key features ``(dq, dv, dk)``."""
+        if self._dims is not None or input_shape is None:
+            return
+        dq, dv, dk = input_shape
+        rng = get_generator(self.seed)
+        h, kd, vd = self.num_heads, self.key_dim, self.value_dim
+        out = self.output_shape or dq
+        inits = (self.kernel_initializer, self.bias_initializer)
+
+        def head(shape: tuple[int, ...], bias: tuple[int, ...], into: bool = True) -> _HeadDense:
+            bias_shape = bias if self.use_bias else None
+            return _HeadDense(shape, bias_shape, inits, rng, self.dtype, into)
+
+        # Keras' creation order: query, key, value, then the output projection.
+        self.query = head((dq, h, kd), (h, kd))
+        self.key = head((dk, h, kd), (h, kd))
+        self.value = head((dv, h, vd), (h, vd))
+        self.attention_output = head((h, vd, out), (out,), into=False)
+        self._dims = (dq, dv, dk)
+
+    def _split(self, x: Tensor, size: int) -> Tensor:
+        """``(B, T, heads * size)`` -> ``(B, heads, T, size)``."""
+        return x.reshape(x.shape[0], x.shape[1], self.num_heads, size).permute(0, 2, 1, 3)
+
+    def _mask(self, mask: Any, use_causal_mask: bool, t: int, s: int) -> np.ndarray | None:
+        allowed = None
+        if mask is not None:
+            m = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+            if m.shape[-2:] != (t, s) or m.ndim not in (2, 3):
+                raise ValueError(
+                    f"MultiHeadAttention: attention_mask has shape {m.shape}, expected (B, T, S) "
+                    f"with T = {t} queries and S = {s} keys"
+                )
+            allowed = m.astype(bool)
+        if use_causal_mask:
+            causal = causal_mask(t, s)
+            allowed = causal if allowed is None else allowed & causal
+        if allowed is None:
+            return None
+        blocked = np.where(allowed, 0.0, -1e9).astype(self.dtype)
+        return blocked[..., None, :, :]  # one mask for every head
+
+    def forward(
+        self,
+        query: Tensor,
+        value: Any = None,
+        key: Any = None,
+        attention_mask: Any = None,
+        return_attention_scores: bool = False,
+        training: bool | None = None,
+        use_causal_mask: bool = False,
+    ) -> Any:
+        q = query
+        v = value if isinstance(value, Tensor) else Tensor(value)
+        k = v if key is None else key if isinstance(key, Tensor) else Tensor(key)
+        if q.ndim != 3 or v.ndim != 3 or k.ndim != 3:
+            raise ValueError(
+                "MultiHeadAttention: query, value and key must be (batch, sequence, features), "
+                f"got shapes {q.shape}, {v.shape} and {k.shape}"
+            )
+        if k.shape[:2] != v.shape[:2]:
+            raise ValueError(
+                f"MultiHeadAttention: key {k.shape} and value {v.shape} must have the same "
+                "batch and sequence length"
+            )
+        self.build((q.shape[-1], v.shape[-1], k.shape[-1]))
+        if self._dims != (q.shape[-1], v.shape[-1], k.shape[-1]):
+            raise ValueError(
+                f"MultiHeadAttention: built for (query, value, key) features {self._dims}, got "
+                f"{(q.shape[-1], v.shape[-1], k.shape[-1])}"
+            )
+        qh = self._split(self.query(q), self.key_dim)  # (B, H, T, key_dim)
+        kh = self._split(self.key(k), self.key_dim)  # (B, H, S, key_dim)
+        vh = self._split(self.value(v), self.value_dim)  # (B, H, S, value_dim)
+        mask = self._mask(attention_mask, use_causal_mask, q.shape[1], k.shape[1])
+        scores = attention_probabilities(qh, kh, mask, 1.0 / math.sqrt(self.key_dim))
+        training = self.training if training is None else bool(training)
+        dropped = scores
+        if training and self.dropout > 0:
+            self._dropout_layer.training = True
+            dropped = self._dropout_layer(scores)
+        heads = (dropped @ vh).permute(0, 2, 1, 3)  # (B, T, H, value_dim)
+        merged = heads.reshape(q.shape[0], q.shape[1], self.num_heads * self.value_dim)
+        out = self.attention_output(merged)
+        return (out, scores) if return_attention_scores else out
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return (*input_shape[:-1], self.output_shape or input_shape[-1])
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "num_heads": self.num_heads,
+            "key_dim": self.key_dim,
+            "value_dim": self.value_dim,
+            "dropout": self.dropout,
+            "use_bias": self.use_bias,
+            "output_shape": self.output_shape,
+            "kernel_initializer": self.kernel_initializer,
+            "bias_initializer": self.bias_initializer,
+            "seed": self.seed,
+            "dtype": self.dtype.name,
+        }
+
+
+__all__ += ["MultiHeadAttention"]

@@ -2,7 +2,8 @@
 ``import humblenet.nn.functional as F`` works as ``import torch.nn.functional as F`` does.
 
 The functions are humblenet's own (:mod:`humblenet.functional`); the losses are also given their
-PyTorch names (``mse_loss``, ``l1_loss``, ``nll_loss``).
+PyTorch names (``mse_loss``, ``l1_loss``, ``nll_loss``); ``scaled_dot_product_attention`` comes
+from :mod:`humblenet.attention`.
 
 >>> import numpy as np
 >>> from humblenet import Tensor
@@ -10,6 +11,7 @@ PyTorch names (``mse_loss``, ``l1_loss``, ``nll_loss``).
 2.0
 """
 
+from humblenet.attention import scaled_dot_product_attention
 from humblenet.conv import (
     adaptive_avg_pool2d,
     avg_pool2d,
@@ -65,6 +67,7 @@ __all__ = [
     "mse_loss",
     "nll_loss",
     "relu",
+    "scaled_dot_product_attention",
     "sigmoid",
     "softmax",
     "tanh",

@@ -245,6 +245,16 @@ class Module:
                 naming the keys and both shapes.
         """
         own = self._state_tensors()
+        for key, value in self._checked_state(state, strict).items():
+            np.copyto(own[key].data, value, casting="unsafe")
+
+    def check_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
+        """Raise the error ``load_state_dict(state, strict)`` would raise, changing nothing."""
+        self._checked_state(state, strict)
+
+    def _checked_state(self, state: dict[str, Any], strict: bool) -> dict[str, np.ndarray]:
+        """The arrays of ``state`` to copy, by key, once every name and shape is checked."""
+        own = self._state_tensors()
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         problems = []
@@ -274,8 +284,7 @@ class Module:
                 + "; ".join(problems)
                 + ". Build the same architecture as the one that was saved."
             )
-        for key, value in values.items():
-            np.copyto(own[key].data, value, casting="unsafe")
+        return values
 
     # -- the layer protocol (defaults) ---------------------------------------------------------
 

@@ -77,6 +77,7 @@ class FlatParameters:
         self.divisors: dict[str, float] = {}
         self._scratch: list[np.ndarray] = []
         self._parts: dict[int, list[np.ndarray]] = {}  # id(flat array) -> its per-parameter views
+        self._pieces: dict[int, list[np.ndarray]] = {}  # the same, 1-D (for compiled kernels)
         self._state: list[dict[str, Any]] | None = None  # the per-parameter dicts viewing `arrays`
 
     def fits(self, params: list[Tensor]) -> bool:
@@ -110,10 +111,16 @@ class FlatParameters:
                 arrays[name][part] = np.ravel(s[name])
         self.arrays = {}
         self._parts = {id(array): self._parts[id(array)] for array in self._scratch}
+        self._pieces = {id(array): self._pieces[id(array)] for array in self._scratch}
         self._state = state
         for name, array in arrays.items():
             self._adopt(name, array)
         return True
+
+    def holds(self, state: list[dict[str, Any]]) -> bool:
+        """True when ``state`` is the per-parameter state these flat arrays hold (its arrays
+        are their views, untouched since)."""
+        return state is self._state and self._views_intact(state)
 
     def _views_intact(self, state: list[dict[str, Any]]) -> bool:
         """True when each dict holds its step count and the views of the flat arrays, no more."""
@@ -177,8 +184,9 @@ class FlatParameters:
 
     def _split(self, array: np.ndarray) -> list[np.ndarray]:
         """Views of a flat array, one per parameter, in the parameter's shape (kept for apply)."""
-        parts = [array[part].reshape(shape) for part, shape in zip(self._slices, self.shapes)]
-        self._parts[id(array)] = parts
+        pieces = [array[part] for part in self._slices]
+        parts = [piece.reshape(shape) for piece, shape in zip(pieces, self.shapes)]
+        self._parts[id(array)], self._pieces[id(array)] = parts, pieces
         return parts
 
     # -- computing -----------------------------------------------------------------------------
@@ -213,6 +221,32 @@ class FlatParameters:
         ufunc(*operands, out=out)  # flat arrays and numbers only: one call
         return out
 
+    def run_kernel(
+        self,
+        kernel: Callable[..., None],
+        w: list[np.ndarray],
+        g: list[np.ndarray],
+        arrays: tuple[np.ndarray, ...],
+        *scalars: Any,
+    ) -> bool:
+        """Run a compiled one-parameter kernel on each parameter; False (nothing run) if unable.
+
+        The kernel is called as ``kernel(w, g, *parts, *scalars)`` on 1-D views: the parameter's
+        array, its gradient, and its part of each flat array of ``arrays``. Pass the float
+        scalars in the parameters' dtype (``flat.dtype.type(x)``), so the kernel computes in it
+        as NumPy does with a Python number. It cannot run when a parameter or gradient array is
+        not contiguous (its 1-D view would be a copy) or the dtype is neither float32 nor
+        float64 (those the kernels are compiled for).
+        """
+        if self.dtype not in _KERNEL_DTYPES or not all(
+            a.flags.c_contiguous for arrays_of in (w, g) for a in arrays_of
+        ):
+            return False
+        columns = zip(w, g, *(self._pieces[id(array)] for array in arrays))
+        for wi, gi, *parts in columns:
+            kernel(wi.reshape(-1), gi.reshape(-1), *parts, *scalars)
+        return True
+
     def _per_parameter(self, operand: Operand) -> Iterable[Any]:
         if isinstance(operand, list):
             return operand
@@ -220,6 +254,8 @@ class FlatParameters:
             return self._parts[id(operand)]  # a KeyError here: not a flat array of this layout
         return itertools.repeat(operand)
 
+
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 # -- subnormal numbers ---------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from humblenet import validation
+from humblenet.optim import _fused
 from humblenet.optim._flat import FlatParameters
 from humblenet.optim.optimizer import Optimizer, _learning_rate, _Scratch, _state_array
 from humblenet.tensor import Tensor
@@ -53,6 +54,9 @@ class Adam(Optimizer):
     _decaying_state = ("exp_average", "exp_average_square")
     # AdamW sets this: the decay shrinks the weights instead of entering the gradient.
     _decoupled_weight_decay = False
+    # False on an instance keeps the flat path on its NumPy passes, without the compiled
+    # single-pass kernel (tests compare the two).
+    _use_fused_kernel = True
 
     def __init__(
         self,
@@ -126,6 +130,8 @@ class Adam(Optimizer):
     ) -> None:
         learning_rate, weight_decay = self.learning_rate, self.weight_decay
         beta1, beta2 = self.betas
+        if self._fused_update(w, g, flat, step):
+            return
         gradient: Any = g  # per-parameter arrays until gathered into a flat array
         if self._decoupled_weight_decay:
             if weight_decay != 0.0:
@@ -160,6 +166,29 @@ class Adam(Optimizer):
         np.add(denominator, self.eps / k, out=denominator)
         change = np.divide(m, denominator, out=denominator)
         flat.apply(np.subtract, w, change, out=w)
+
+    def _fused_update(
+        self, w: list[np.ndarray], g: list[np.ndarray], flat: FlatParameters, step: int
+    ) -> bool:
+        """``_flat_update`` in one compiled pass (``optim._fused``), when it can run; else False.
+
+        The same float operations in the same order as the NumPy passes above (the same
+        numbers bit for bit); amsgrad and a learning rate of 0 keep the NumPy passes.
+        """
+        kernel = _fused.adam_kernel() if self._use_fused_kernel else None
+        learning_rate, weight_decay = self.learning_rate, self.weight_decay
+        if kernel is None or self.amsgrad or learning_rate == 0.0:
+            return False
+        beta1, beta2 = self.betas
+        mode = 0 if weight_decay == 0.0 else 2 if self._decoupled_weight_decay else 1
+        decay = 1.0 - learning_rate * weight_decay if mode == 2 else weight_decay
+        k = learning_rate * (1.0 - beta1) / (1.0 - beta1**step)
+        r = math.sqrt((1.0 - beta2) / (1.0 - beta2**step))
+        m = flat.state("exp_average", divisor=1.0 - beta1)
+        v = flat.state("exp_average_square", divisor=1.0 - beta2)
+        number = flat.dtype.type
+        scalars = (number(beta1), number(beta2), number(decay), mode, number(r / k))
+        return flat.run_kernel(kernel, w, g, (m, v), *scalars, number(self.eps / k))
 
 
 class AdamW(Adam):

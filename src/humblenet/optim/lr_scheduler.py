@@ -64,14 +64,24 @@ class LearningRateScheduler:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore what ``state_dict()`` returned (the optimizer's rate is restored with it)."""
+        self.epoch, self.base_learning_rate = self._checked(state_dict)
+
+    def check_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Raise the error ``load_state_dict(state_dict)`` would raise, changing nothing."""
+        self._checked(state_dict)
+
+    def _checked(self, state_dict: dict[str, Any]) -> tuple[int, float]:
+        owner = f"{type(self).__name__}.load_state_dict"
         kind = state_dict.get("scheduler")
         if kind != type(self).__name__:
+            raise ValueError(f"{owner}: the state dict is from {kind!r}, not {type(self).__name__}")
+        try:
+            return int(state_dict["epoch"]), float(state_dict["base_learning_rate"])
+        except (KeyError, TypeError, ValueError) as error:
             raise ValueError(
-                f"{type(self).__name__}.load_state_dict: the state dict is from {kind!r}, "
-                f"not {type(self).__name__}"
-            )
-        self.epoch = int(state_dict["epoch"])
-        self.base_learning_rate = float(state_dict["base_learning_rate"])
+                f"{owner}: the state dict needs an integer 'epoch' and a number "
+                f"'base_learning_rate' ({error!r})"
+            ) from None
 
 
 class StepLR(LearningRateScheduler):

@@ -245,6 +245,22 @@ class Optimizer:
         Arrays are copied in the parameters' dtypes; hyperparameters are checked as in the
         constructor. A refused state dict leaves the optimizer as it was.
         """
+        new_state, hyperparameters = self._prepare_load(state_dict)
+        for name, value in hyperparameters.items():
+            setattr(self, name, value)
+        self.state = new_state
+        self.step_count = int(state_dict.get("step_count", 0))
+
+    def check_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Raise the error ``load_state_dict(state_dict)`` would raise, changing nothing (for a
+        caller that loads several things and must refuse all before changing any)."""
+        self._prepare_load(state_dict)
+
+    def _prepare_load(
+        self, state_dict: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The new per-parameter state and the checked hyperparameters of ``state_dict``; the
+        optimizer is as it was afterwards, whether it raised or not."""
         owner = f"{type(self).__name__}.load_state_dict"
         kind = state_dict.get("optimizer")
         if kind != type(self).__name__:
@@ -275,17 +291,64 @@ class Optimizer:
                         f"but the parameter has shape {w.shape}"
                     )
                 new_state[index][name] = np.array(array, dtype=w.dtype, copy=True)
+        # The constructor's checks run on the new values, then the old ones are put back.
         previous = self.hyperparameters
         try:
             for name, value in hyperparameters.items():
                 setattr(self, name, tuple(value) if isinstance(value, list) else value)
             self._check()
-        except (TypeError, ValueError):
+            checked = {name: getattr(self, name) for name in hyperparameters}
+        finally:
             for name, value in previous.items():
                 setattr(self, name, value)
-            raise
-        self.state = new_state
-        self.step_count = int(state_dict.get("step_count", 0))
+        return new_state, checked
+
+    # -- the kernel's own form of the state (checkpoints) --------------------------------------
+
+    def kernel_state(self) -> dict[str, Any]:
+        """The optimizer's state as its update kernel holds it now, not converted: what a
+        checkpoint saves so that a resumed run takes the very steps of an uninterrupted one.
+
+        ``state_dict()`` reads the textbook state, and for Adam on the flat path that multiplies
+        its averages back from their divided form in place (see ``optim._flat``), which may move
+        a number by a unit in its last place. This reads nothing back.
+
+        Returns:
+            ``state_dict()``'s layout (the arrays are the optimizer's own, not copies: save them
+            before the next step) plus ``"divisors"``: ``{state name: divisor}`` for each state
+            array held divided by that number (empty when the arrays are the textbook values).
+        """
+        flat = self._flat
+        divisors: dict[str, float] = {}
+        if flat is not None and flat.divisors and flat.holds(self._state):
+            states, divisors = self._state, dict(flat.divisors)
+        else:
+            states = self.state  # textbook form: nothing is kept divided
+        return {
+            "optimizer": type(self).__name__,
+            "step_count": self.step_count,
+            "hyperparameters": dict(self.hyperparameters),
+            "state": {index: dict(s) for index, s in enumerate(states) if s},
+            "divisors": divisors,
+        }
+
+    def load_kernel_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`kernel_state` returned: arrays held divided are handed to the
+        kernel as they are (no conversion, so no rounding), or multiplied back when this
+        optimizer cannot take the flat path. A refused state leaves the optimizer as it was."""
+        self.load_state_dict(state)
+        divisors = {str(name): float(value) for name, value in state.get("divisors", {}).items()}
+        if not divisors:
+            return
+        flat = FlatParameters(self.params)
+        if len(self.params) >= 2 and flat.hold(self._state):
+            flat.divisors = divisors
+            self._flat = flat
+            return
+        for parameter_state in self._state:  # no flat layout: back to the textbook values
+            for name, divisor in divisors.items():
+                if name in parameter_state:
+                    parameter_state[name] *= divisor
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{name}={value!r}" for name, value in self.hyperparameters.items())

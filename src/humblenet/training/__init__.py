@@ -4,7 +4,7 @@ list), callbacks, and :func:`load` for a saved model.
 
 One file per idea: ``model`` (the model classes and the loop), ``callbacks``, ``checkpoint``
 (save a run and resume it exactly), ``checks`` (what ``fit`` refuses before touching a weight),
-``metrics``, ``summary``.
+``metrics``, ``summary``, ``threads`` (how many BLAS threads the loop's products use).
 """
 
 from humblenet.training.callbacks import (

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from humblenet import distributed
 from humblenet.io.safetensors import ModelFileError
-from humblenet.training.checkpoint import load_checkpoint, save_checkpoint
+from humblenet.training.checkpoint import load_checkpoint, read_metadata, save_checkpoint
 from humblenet.validation import whole
 
 __all__ = [
@@ -187,10 +188,13 @@ class EarlyStopping(Callback):
             )
 
     def state_dict(self) -> dict[str, Any]:
-        """The best value, its epoch and the wait (not the best weights: a checkpoint keeps
-        the current weights only)."""
+        """The best value, its epoch and the wait; with ``restore_best_weights``, the best
+        weights too (arrays: a checkpoint stores them as tensors)."""
         keys = ("best", "best_epoch", "wait", "stopped_epoch")
-        return {key: getattr(self, key) for key in keys}
+        state = {key: getattr(self, key) for key in keys}
+        if self.restore_best_weights:
+            state["best_weights"] = self.best_weights
+        return state
 
     def on_train_end(self, logs: dict[str, float]) -> None:
         if self.restore_best_weights and self.best_weights is not None:
@@ -263,6 +267,8 @@ class ModelCheckpoint(Callback):
             if not _better(self.mode, value, self.best):
                 return
             self.best = value
+        if distributed.rank() != 0:  # under mpiexec every rank holds the same model
+            return
         if self.save_weights_only:
             self.model.save_weights(path)
         else:
@@ -314,9 +320,12 @@ class BackupAndRestore(Callback):
     ``BackupAndRestore``), to the same numbers an uninterrupted run reaches.
 
     A backup is a checkpoint (:mod:`humblenet.training.checkpoint`): weights, optimizer state,
-    every random generator, the position in the epoch, the epoch's running loss, and the state
-    of the other callbacks (History, EarlyStopping). The last ``keep`` backups are kept; each is
-    written atomically, so a kill during a write leaves the previous one whole.
+    every random generator, the shuffling's seed and the position in the epoch (an epoch's
+    order depends on the seed and its number only), the epoch's running loss, and the state
+    of the other callbacks (History, EarlyStopping with its best weights). The last ``keep``
+    backups are kept; each is written atomically, so a kill during a write leaves the previous
+    one whole. Under ``mpiexec`` rank 0 writes, and every rank reads the backup on resume,
+    which may have another number of ranks.
 
     Args:
         backup_dir: the folder of the backups (created if missing).
@@ -358,20 +367,40 @@ class BackupAndRestore(Callback):
 
     def on_train_begin(self, logs: dict[str, float]) -> None:
         self.steps, self._pending = 0, None
-        self.backup_dir.mkdir(parents=True, exist_ok=True)
-        backups = self.backups()
+        root = distributed.rank() == 0
+        if root:
+            self.backup_dir.mkdir(parents=True, exist_ok=True)
+        # Rank 0 lists the backups: all ranks then try the same files in the same order.
+        backups = [Path(p) for p in distributed.broadcast([str(p) for p in self.backups()])]
         if not backups:
             return
+        self._refuse_old_format(backups[-1])
         loop = self.model.loop
         extra = self._load_newest(backups)
         if extra is None:
             return
         self.steps = extra["steps"]
         loop.start = (extra["epoch"], extra["batch"])
-        loop.loader._rng.bit_generator.state = extra["epoch_generator_state"]  # its order
+        loop.loader.seed = extra["shuffle_seed"]  # an unseeded run's drawn seed too
         loop.restore_meter(extra["meter"])
         # The other callbacks are restored once all have begun (their on_train_begin resets).
         self._pending = extra["callbacks"]
+
+    def _refuse_old_format(self, path: Path) -> None:
+        """A backup from before each epoch's order came from (seed, epoch) cannot resume to the
+        numbers its run would have reached: say so instead of resuming elsewhere."""
+        try:
+            document = read_metadata(path)
+        except (OSError, ValueError):  # damaged: _load_newest names it and falls back
+            return
+        if "shuffle_seed" not in document["extra"]:
+            version = document.get("versions", {}).get("humblenet", "?")
+            raise ModelFileError(
+                f"{path}: this backup was written by humblenet {version}, which kept the "
+                "shuffling generator's state; this humblenet draws each epoch's order from "
+                "(seed, epoch) and cannot resume it to the same numbers. Finish the run with "
+                f"humblenet {version}, or remove {self.backup_dir} to start again"
+            )
 
     def _load_newest(self, backups: list[Path]) -> dict[str, Any] | None:
         """Load the newest backup that reads; a damaged one (a failing disk: a write itself is
@@ -419,9 +448,13 @@ class BackupAndRestore(Callback):
             self.save(epoch, batch + 1)
 
     def save(self, epoch: int, batch: int) -> Path:
-        """Back up the run at ``(epoch, batch)``: the next batch to train."""
+        """Back up the run at ``(epoch, batch)``: the next batch to train. Under MPI every rank
+        calls it (the epoch's sums are added over the ranks) and rank 0 writes."""
         loop = self.model.loop
         path = self.backup_dir / f"{self.prefix}{self.steps:012d}.safetensors"
+        meter = loop.meter_state()  # a collective under MPI
+        if distributed.rank() != 0:
+            return path
         save_checkpoint(
             path,
             model=self.model,
@@ -429,17 +462,13 @@ class BackupAndRestore(Callback):
             epoch=epoch,
             batch=batch,
             steps=self.steps,
-            epoch_generator_state=(
-                loop.epoch_generator_state if batch else loop.loader._rng.bit_generator.state
-            ),
-            meter=loop.meter_state(),
+            shuffle_seed=loop.loader.seed,
+            meter=meter,
             callbacks=[callback.state_dict() for callback in loop.callbacks],
         )
         for old in self.backups()[: -self.keep]:
             old.unlink()
-        for stale in self.backup_dir.glob(f".{self.prefix}*.tmp"):  # left by a killed write
-            stale.unlink()
-        return path
+        return path  # (a temporary left by a killed write went with the write: io.atomic)
 
     def on_train_end(self, logs: dict[str, float]) -> None:
         self._restore_callbacks()  # a resumed fit that had no epoch left to run
@@ -447,7 +476,8 @@ class BackupAndRestore(Callback):
         if getattr(self.model, "interrupted", False):
             return
         if self.delete_checkpoint:
-            for path in self.backups():
-                path.unlink()
+            if distributed.rank() == 0:
+                for path in self.backups():
+                    path.unlink()
         elif loop.batch == len(loop.loader):  # the run is complete: a fit started again ends
             self.save(loop.epoch + 1, 0)

@@ -7,12 +7,18 @@ under ``optimizer.<parameter index>.<name>``) and, in its metadata, one JSON doc
 rest: the optimizer's step counts and hyperparameters, the learning-rate schedule's state, the
 state of every random generator the model draws from (humblenet's default generator and each
 layer's own ``_rng``, e.g. Dropout's), humblenet's and NumPy's versions, and whatever the caller
-adds as keyword arguments (``fit``'s position in the epoch, callbacks' state, ...).
+adds as keyword arguments (``fit``'s position in the epoch, callbacks' state, ...). NumPy arrays
+inside those (EarlyStopping's best weights) are stored as tensors ``extra.<n>`` of the file, the
+JSON holding ``{"__array__": "extra.<n>"}`` in their place.
 
-Bit-identity: the optimizer's arrays are saved as its fast kernel holds them, which for Adam
-on the flat path is the running averages divided by (1 − β) (see :mod:`humblenet.optim._flat`);
-the metadata's ``optimizer.divisors`` names them (multiply to read the textbook values;
-``load_checkpoint`` hands them back to the kernel as they were). Converting them would move
+Loading is all or nothing: every array, the optimizer's state, the schedule's and the
+generators' are checked against the model, optimizer and schedule before any of them changes.
+
+Bit-identity: the optimizer's arrays are saved as its fast kernel holds them
+(``Optimizer.kernel_state()``), which for Adam on the flat path is the running averages divided
+by (1 − β) (see :mod:`humblenet.optim._flat`); the metadata's ``optimizer.divisors`` names them
+(multiply to read the textbook values; ``load_checkpoint`` hands them back to the kernel as they
+were, through ``Optimizer.load_kernel_state``). Converting them would move
 numbers by a unit in the last place, so a run that saves checkpoints, a run that never does, and
 a run resumed from one all follow the same path to the same bits.
 
@@ -48,12 +54,12 @@ from humblenet.io.safetensors import (
     read_state_dict,
 )
 from humblenet.nn.module import Module
-from humblenet.optim._flat import FlatParameters
 
-__all__ = ["CHECKPOINT_FORMAT", "load_checkpoint", "save_checkpoint", "versions"]
+__all__ = ["CHECKPOINT_FORMAT", "load_checkpoint", "read_metadata", "save_checkpoint", "versions"]
 
-CHECKPOINT_FORMAT = 1
-"""The layout of a checkpoint's metadata; a reader refuses a newer one."""
+CHECKPOINT_FORMAT = 2
+"""The layout of a checkpoint's metadata; a reader refuses a newer one. (2: NumPy arrays in the
+extra state.)"""
 
 _KEY = "humblenet_checkpoint"
 
@@ -74,36 +80,35 @@ def _layer_generators(model: Module) -> dict[str, np.random.Generator]:
     return found
 
 
-def _kernel_state(optimizer: Any) -> tuple[list[dict[str, Any]], dict[str, float]]:
-    """The optimizer's per-parameter state as its fast kernel holds it, and the divisors of the
-    arrays kept transformed (Adam's averages divided by 1 − β; see ``optim._flat``).
-
-    Reading ``optimizer.state`` would multiply them back in place, which may move a number by a
-    unit in its last place: a run that saved a checkpoint would then leave the path of a run
-    that did not. Saving the kernel's own numbers, and its divisors, keeps every run on one path.
-    (This reads the optimizer's internals; an ``Optimizer.kernel_state()`` would be the seam.)
-    """
-    flat = optimizer._flat
-    states: list[dict[str, Any]] = optimizer._state
-    if flat is None or not flat.divisors or flat._state is not states:
-        return optimizer.state, {}
-    if not flat._views_intact(states):
-        return optimizer.state, {}
-    return states, dict(flat.divisors)
+def _pack_arrays(value: Any, arrays: dict[str, np.ndarray]) -> Any:
+    """``value`` with every NumPy array in it (in dicts and lists) moved to ``arrays``, under
+    ``extra.<n>``, and a reference ``{"__array__": name}`` left in its place."""
+    if isinstance(value, np.ndarray):
+        name = f"extra.{sum(key.startswith('extra.') for key in arrays)}"
+        arrays[name] = as_stored(value)
+        return {"__array__": name}
+    if isinstance(value, dict):
+        return {key: _pack_arrays(item, arrays) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_pack_arrays(item, arrays) for item in value]
+    return value
 
 
-def _restore_kernel_form(optimizer: Any, divisors: dict[str, float]) -> None:
-    """Hand the loaded arrays, still divided by ``divisors``, to a new flat layout that knows
-    it (so the next step does not divide them again)."""
-    flat = FlatParameters(optimizer.params)
-    if flat.hold(optimizer._state):
-        flat.divisors = dict(divisors)
-        optimizer._flat = flat
-        return
-    for parameter_state in optimizer._state:  # no flat layout: back to the textbook values
-        for name, divisor in divisors.items():
-            if name in parameter_state:
-                parameter_state[name] *= divisor
+def _unpack_arrays(value: Any, arrays: dict[str, np.ndarray], path: Path) -> Any:
+    """The inverse of :func:`_pack_arrays`."""
+    if isinstance(value, dict):
+        if set(value) == {"__array__"}:
+            name = value["__array__"]
+            if name not in arrays:
+                raise ModelFileError(
+                    f"{path}: the checkpoint's extra state names the array {name!r}, which the "
+                    "file does not hold; the file is damaged: use another checkpoint"
+                )
+            return arrays[name]
+        return {key: _unpack_arrays(item, arrays, path) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unpack_arrays(item, arrays, path) for item in value]
+    return value
 
 
 def save_checkpoint(
@@ -116,13 +121,17 @@ def save_checkpoint(
 ) -> None:
     """Write the state of a training run to ``path`` (a safetensors file), atomically.
 
+    Under ``mpiexec`` every rank that calls it writes: call it on rank 0 only
+    (``humblenet.distributed.rank() == 0``), as BackupAndRestore does.
+
     Args:
         path: the file to write; replaced whole if it exists (its folder must exist).
         model: the model; its weights and buffers (``state_dict()``) are saved.
         optimizer: a :mod:`humblenet.optim` optimizer (``state_dict()``), or None.
         scheduler: a learning-rate schedule (``state_dict()``), or None.
-        **extra: more state, as JSON data (numbers, text, lists, dicts), returned as a dict by
-            :func:`load_checkpoint`.
+        **extra: more state, as JSON data (numbers, text, lists, dicts) and NumPy arrays,
+            returned as a dict by :func:`load_checkpoint` (arrays come back as arrays, tuples
+            as lists).
     """
     arrays = {f"model.{name}": as_stored(value) for name, value in model.state_dict().items()}
     document: dict[str, Any] = {
@@ -134,12 +143,12 @@ def save_checkpoint(
         },
         "optimizer": None,
         "scheduler": None if scheduler is None else scheduler.state_dict(),
-        "extra": extra,
+        "extra": _pack_arrays(extra, arrays),
     }
     if optimizer is not None:
-        states, divisors = _kernel_state(optimizer)
+        kernel = optimizer.kernel_state()  # unconverted: see the module's docstring
         scalars: dict[str, dict[str, Any]] = {}
-        for index, parameter_state in enumerate(states):
+        for index, parameter_state in kernel["state"].items():
             for name, value in parameter_state.items():
                 if isinstance(value, np.ndarray):
                     arrays[f"optimizer.{index}.{name}"] = as_stored(value)
@@ -150,7 +159,7 @@ def save_checkpoint(
             "step_count": optimizer.step_count,
             "hyperparameters": optimizer.hyperparameters,
             "scalars": scalars,
-            "divisors": divisors,
+            "divisors": kernel["divisors"],
         }
     try:
         text = json.dumps(document, allow_nan=False, ensure_ascii=False)
@@ -161,6 +170,16 @@ def save_checkpoint(
         ) from None
     safetensors = _import_safetensors()
     write_atomically(path, safetensors.numpy.save(arrays, metadata={_KEY: text}))
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A checkpoint's JSON document without loading it: ``format``, ``versions``, ``random``,
+    ``optimizer``, ``scheduler`` and ``extra`` (arrays in it as ``{"__array__": name}``).
+
+    Raises:
+        ModelFileError: not a humblenet checkpoint, or one in a newer format.
+    """
+    return _read_document(Path(path))
 
 
 def _read_document(path: Path) -> dict[str, Any]:
@@ -210,52 +229,82 @@ def load_checkpoint(
     """Restore a training run saved by :func:`save_checkpoint` into ``model`` (and
     ``optimizer``, ``scheduler``), and the random generators; return the extra state.
 
-    The file's structure and finite values are checked before anything changes; names and
-    shapes are checked by each ``load_state_dict`` in turn (model, then optimizer, then
-    schedule), so load into the same classes the checkpoint was written from. A UserWarning
-    says when humblenet's or NumPy's version differs from the one that wrote the checkpoint
-    (the numbers may then differ in the last bits).
+    All or nothing: the file's structure and finite values, then every array's name and shape
+    against the model, the optimizer's state, the schedule's and the generators' are checked
+    before anything changes; a refused checkpoint leaves the model, the optimizer, the schedule
+    and the generators as they were. Load into the same classes the checkpoint was written
+    from. A UserWarning says when humblenet's or NumPy's version differs from the one that
+    wrote the checkpoint (the numbers may then differ in the last bits).
 
     Raises:
         FileNotFoundError: no file at ``path``.
         ModelFileError: not a humblenet checkpoint, or damaged.
+        ValueError: it does not fit the model, optimizer or schedule (the message says what).
     """
     path = Path(path)
     arrays = read_state_dict(path)  # checks the safetensors structure and finite values
     document = _read_document(path)
     _warn_versions(path, document["versions"])
-    model.load_state_dict(
-        {
-            name[len("model.") :]: value
-            for name, value in arrays.items()
-            if name.startswith("model.")
-        }
-    )
+    extra: dict[str, Any] = _unpack_arrays(document["extra"], arrays, path)
+
+    # 1. Check everything.
+    model_state = {
+        name[len("model.") :]: value for name, value in arrays.items() if name.startswith("model.")
+    }
+    model.check_state_dict(model_state)
     saved_optimizer = document["optimizer"]
+    kernel = None
     if optimizer is not None and saved_optimizer is not None:
-        state: dict[int, dict[str, Any]] = {}
-        for index, scalars in saved_optimizer["scalars"].items():
-            state.setdefault(int(index), {}).update(scalars)
-        for name, value in arrays.items():
-            if name.startswith("optimizer."):
-                _, index, key = name.split(".", 2)
-                state.setdefault(int(index), {})[key] = value
-        optimizer.load_state_dict(
-            {
-                "optimizer": saved_optimizer["optimizer"],
-                "step_count": saved_optimizer["step_count"],
-                "hyperparameters": saved_optimizer["hyperparameters"],
-                "state": state,
-            }
-        )
-        if saved_optimizer["divisors"]:
-            _restore_kernel_form(optimizer, saved_optimizer["divisors"])
-    if scheduler is not None and document["scheduler"] is not None:
-        scheduler.load_state_dict(document["scheduler"])
-    hn_random.default_generator().bit_generator.state = document["random"]["default"]
+        kernel = _optimizer_state(saved_optimizer, arrays)
+        optimizer.check_state_dict(kernel)
+    saved_scheduler = document["scheduler"]
+    if scheduler is not None and saved_scheduler is not None:
+        scheduler.check_state_dict(saved_scheduler)
     generators = _layer_generators(model)
-    for key, state_of in document["random"]["layers"].items():
-        if key in generators:
-            generators[key].bit_generator.state = state_of
-    extra: dict[str, Any] = document["extra"]
+    states = [(hn_random.default_generator(), document["random"]["default"])]
+    states += [
+        (generators[k], v) for k, v in document["random"]["layers"].items() if k in generators
+    ]
+    for generator, state in states:
+        _check_generator_state(path, generator, state)
+
+    # 2. Change everything.
+    model.load_state_dict(model_state)
+    if kernel is not None:
+        optimizer.load_kernel_state(kernel)
+    if scheduler is not None and saved_scheduler is not None:
+        scheduler.load_state_dict(saved_scheduler)
+    for generator, state in states:
+        generator.bit_generator.state = state
     return extra
+
+
+def _optimizer_state(saved: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The optimizer's ``kernel_state()`` as saved: its scalars and its arrays put together."""
+    state: dict[int, dict[str, Any]] = {}
+    for index, scalars in saved["scalars"].items():
+        state.setdefault(int(index), {}).update(scalars)
+    for name, value in arrays.items():
+        if name.startswith("optimizer."):
+            _, index, key = name.split(".", 2)
+            state.setdefault(int(index), {})[key] = value
+    return {
+        "optimizer": saved["optimizer"],
+        "step_count": saved["step_count"],
+        "hyperparameters": saved["hyperparameters"],
+        "state": state,
+        "divisors": saved["divisors"],
+    }
+
+
+def _check_generator_state(path: Path, generator: np.random.Generator, state: Any) -> None:
+    """Refuse a generator state that ``generator`` would not take (on a scratch copy)."""
+    scratch = type(generator.bit_generator)()
+    try:
+        scratch.state = state
+    except (TypeError, ValueError, KeyError) as error:
+        raise ModelFileError(
+            f"{path}: a random generator's saved state does not fit "
+            f"{type(generator.bit_generator).__name__} ({error}); the file is damaged or from "
+            "another program: use another checkpoint"
+        ) from None

@@ -53,6 +53,7 @@ from humblenet.training.callbacks import Callback, History, NanGuard
 from humblenet.training.checks import check_x, check_y
 from humblenet.training.metrics import METRICS, Meter
 from humblenet.training.summary import summary_text
+from humblenet.training.threads import blas_threads_for
 from humblenet.validation import fraction, positive, whole
 
 __all__ = ["Loop", "Model", "Sequential", "load"]
@@ -350,7 +351,7 @@ class Model(Module):
         logs: dict[str, float] = {}
         # Where the loop is, for callbacks that save and restore a run (BackupAndRestore): one
         # may move `start` forward in on_train_begin to resume at (epoch, batch).
-        self.loop = Loop(loader, history, all_callbacks, self._meter)
+        self.loop = Loop(loader, history, all_callbacks, self._meter, parallel)
         for callback in all_callbacks:
             callback.on_train_begin(logs)
         loop = self.loop
@@ -363,7 +364,8 @@ class Model(Module):
             else contextlib.nullcontext()
         )
         self.interrupted = False
-        with errors, _mode(self, True), _stop_at_batch_end(self):
+        threads = blas_threads_for(batch_size)  # one BLAS thread for small products
+        with errors, threads, _mode(self, True), _stop_at_batch_end(self):
             for epoch in range(loop.start[0], epochs):
                 for callback in all_callbacks:
                     callback.on_epoch_begin(epoch)
@@ -573,16 +575,17 @@ class Model(Module):
 
 
 class Loop:
-    """Where ``fit`` is: the epoch and the next batch, the epoch's running sums, and what a
-    checkpoint needs to resume there (the loader's generator as it was when the epoch began).
+    """Where ``fit`` is: the epoch and the next batch, and the epoch's running sums; what a
+    checkpoint needs to resume there. The order of an epoch's batches depends only on the
+    loader's seed and the epoch's number, so ``(seed, epoch, batch)`` is the position.
 
     Attributes:
-        loader: the training batches (its ``_rng`` draws each epoch's order).
+        loader: the training batches (``loader.seed`` and ``loader.epoch`` give the order).
         history, callbacks: the History being filled, and every callback of this fit.
         start: ``(epoch, batch)`` where the loop starts (``(0, 0)`` unless a callback resumes).
         epoch, batch: the epoch running and how many of its batches are done.
-        meter: the running loss and metrics of the epoch.
-        epoch_generator_state: the loader's generator state when this epoch began.
+        meter: the running loss and metrics of the epoch (this rank's part under MPI).
+        parallel: the data-parallel helper under ``mpiexec`` (None on one process).
     """
 
     def __init__(
@@ -591,17 +594,18 @@ class Loop:
         history: History,
         callbacks: list[Callback],
         new_meter: Callable[[], Meter],
+        parallel: Any = None,
     ) -> None:
         self.loader, self.history, self.callbacks = loader, history, callbacks
         self._new_meter = new_meter
+        self.parallel = parallel
         self.start = (0, 0)
         self.epoch, self.batch = 0, 0
         self.meter = new_meter()
-        self.epoch_generator_state: Any = loader._rng.bit_generator.state
 
     def begin_epoch(self, epoch: int) -> Meter:
         """The meter for ``epoch``: fresh, or the restored one when resuming inside it."""
-        self.epoch_generator_state = self.loader._rng.bit_generator.state
+        self.loader.epoch = epoch  # its order: that of (seed, epoch), whatever ran before
         inside = epoch == self.start[0] and self.start[1] > 0
         if not inside:
             self.meter = self._new_meter()
@@ -613,13 +617,22 @@ class Loop:
         return itertools.islice(enumerate(loader), self.batch, None)
 
     def meter_state(self) -> dict[str, Any]:
-        """The epoch's running sums as JSON data."""
-        return {k: v for k, v in vars(self.meter).items() if isinstance(v, int | float)}
+        """The epoch's running sums as JSON data; under MPI the sums over all ranks (every
+        rank must call it: it is a collective), so any number of ranks can resume them."""
+        meter = self.meter
+        if self.parallel is not None:
+            meter = self._new_meter()
+            vars(meter).update({k: v for k, v in vars(self.meter).items()})
+            self.parallel.reduce_meter(meter)
+        return {k: v for k, v in vars(meter).items() if isinstance(v, int | float)}
 
     def restore_meter(self, state: dict[str, Any]) -> None:
+        """Put back :meth:`meter_state`'s sums (on rank 0 only under MPI: the epoch's end sums
+        the ranks' parts)."""
         self.meter = self._new_meter()
-        for key, value in state.items():
-            setattr(self.meter, key, value)
+        if self.parallel is None or self.parallel.rank == 0:
+            for key, value in state.items():
+                setattr(self.meter, key, value)
 
 
 @register(writes_as="Sequential")

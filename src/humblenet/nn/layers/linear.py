@@ -48,7 +48,8 @@ class Dense(Layer):
         dtype: the parameters' dtype (float32 by default).
 
     Shape:
-        input ``(batch, in_features)``, output ``(batch, units)``.
+        input ``(batch, in_features)``, output ``(batch, units)``; or ``(batch, ..., in_features)``
+        to ``(batch, ..., units)``, mapped over the last axis (as Keras' Dense).
     """
 
     def __init__(
@@ -80,16 +81,20 @@ class Dense(Layer):
         self.seed = seed
         self.dtype = np.dtype(dtype)
         self.in_features: int | None = None
+        self._sample_rank = 1
         self.weight: Parameter | None = None
         self.bias: Parameter | None = None
 
     def build(self, input_shape: tuple[int, ...]) -> None:
-        if len(input_shape) != 1:
+        if len(input_shape) < 1:
             raise ValueError(
-                f"Dense expects samples with one axis of features, got shape {input_shape}; "
-                "put a Flatten() layer before it"
+                f"Dense expects samples with an axis of features, got shape {input_shape}; "
+                "reshape each sample to (features,)"
             )
-        in_features = int(input_shape[0])
+        # As Keras' Dense: samples of more than one axis (a sequence of vectors) are mapped
+        # over their last axis. (An image needs a Flatten() first to be one vector.)
+        self._sample_rank = len(input_shape)
+        in_features = int(input_shape[-1])
         if self.weight is not None:
             if self.in_features != in_features:
                 raise ValueError(
@@ -145,11 +150,19 @@ class Dense(Layer):
         return None if layer is None else layer.probability
 
     def to_onnx(self, graph: Any, x: str) -> str:
-        """``Gemm`` with ``transB=1`` (the weight keeps PyTorch's layout), then the activation."""
-        inputs = [x, graph.parameter("weight")]
-        if self.bias is not None:
-            inputs.append(graph.parameter("bias"))
-        out = str(graph.node("Gemm", inputs, transB=1))
+        """``Gemm`` with ``transB=1`` (the weight keeps PyTorch's layout), then the activation;
+        on samples of more than one axis (Gemm takes matrices only), ``MatMul`` with the
+        transposed weight, then ``Add``."""
+        if self._sample_rank == 1:
+            inputs = [x, graph.parameter("weight")]
+            if self.bias is not None:
+                inputs.append(graph.parameter("bias"))
+            out = str(graph.node("Gemm", inputs, transB=1))
+        else:
+            weight_t = graph.node("Transpose", [graph.parameter("weight")], perm=[1, 0])
+            out = str(graph.node("MatMul", [x, weight_t]))
+            if self.bias is not None:
+                out = str(graph.node("Add", [out, graph.parameter("bias")]))
         layer = activation_layer(self.activation)
         return out if layer is None else layer.to_onnx(graph, out)
 

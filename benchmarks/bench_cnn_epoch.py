@@ -1,0 +1,188 @@
+"""One training epoch of a small Fashion-MNIST CNN: humblenet against PyTorch (CPU), side by side
+in one process.
+
+The network (NCHW, as torch writes it): Conv2d(1, 16, 3, padding=1), ReLU, MaxPool2d(2),
+Conv2d(16, 32, 3, padding=1), ReLU, MaxPool2d(2), Flatten, Linear(32 * 7 * 7, 10); Adam at 1e-3,
+batch 64, cross-entropy on logits. Both libraries start each run from the same initial weights
+and see the same batches in the same order (numpy's ``default_rng(seed).permutation``); the runs
+alternate (humblenet, PyTorch, humblenet, ...) so that a loaded machine slows both alike.
+
+    python benchmarks/bench_cnn_epoch.py                  # 60,000 images, 3 runs each
+    python benchmarks/bench_cnn_epoch.py --samples 6000   # a tenth of an epoch
+    python benchmarks/bench_cnn_epoch.py --profile        # also where humblenet's time goes
+
+It prints the median time of each, the ratio humblenet / PyTorch (above 1: slower) and, with
+``--profile``, humblenet's time per operation (forward and backward of each op, summed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+import numpy as np
+
+import humblenet
+import humblenet.data
+from humblenet import nn, optim
+
+try:
+    import torch
+except ImportError:  # pragma: no cover - the benchmark needs PyTorch as its baseline
+    sys.exit('the benchmark compares with PyTorch: pip install "torch==2.13.0"')
+
+
+def build_pair() -> tuple[humblenet.Sequential, torch.nn.Sequential]:
+    """The same CNN in both libraries; torch's starts from humblenet's weights."""
+    model = humblenet.Sequential(
+        [
+            nn.Conv2d(1, 16, 3, padding=1, seed=0),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1, seed=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(32 * 7 * 7, 10, seed=2),
+        ]
+    )
+    model.build((1, 28, 28))
+    tn = torch.nn
+    reference = tn.Sequential(
+        tn.Conv2d(1, 16, 3, padding=1),
+        tn.ReLU(),
+        tn.MaxPool2d(2),
+        tn.Conv2d(16, 32, 3, padding=1),
+        tn.ReLU(),
+        tn.MaxPool2d(2),
+        tn.Flatten(),
+        tn.Linear(32 * 7 * 7, 10),
+    )
+    copy_weights(model, reference)
+    return model, reference
+
+
+def copy_weights(model: humblenet.Sequential, reference: torch.nn.Sequential) -> None:
+    # the names agree: humblenet numbers its layers as torch.nn.Sequential does
+    state = {name: torch.from_numpy(value) for name, value in model.state_dict().items()}
+    reference.load_state_dict(state, strict=True)
+
+
+def humblenet_epoch(
+    model: humblenet.Sequential, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int
+) -> None:
+    model.compile(
+        optimizer=optim.Adam(model.parameters(), learning_rate=1e-3),
+        loss=nn.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=True, seed=seed, verbose=0)
+
+
+def torch_epoch(
+    model: torch.nn.Sequential, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int
+) -> None:
+    order = torch.from_numpy(np.random.default_rng(seed).permutation(len(x)))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    model.train()
+    for start in range(0, len(x), batch_size):
+        index = order[start : start + batch_size]
+        loss = loss_fn(model(x[index]), y[index])
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        loss.item()
+
+
+def alternate(runs: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]:
+    """Median wall time of each run, the runs interleaved ``repeats`` times."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def profile(model: humblenet.Sequential, x: np.ndarray, y: np.ndarray, batch_size: int) -> None:
+    """humblenet's time per op over one epoch: each op's forward (its layer's call) and backward."""
+    spent: dict[str, float] = defaultdict(float)
+    originals = {}
+    make = humblenet.Tensor._make
+
+    def timed_make(data, parents, backward, op):  # type: ignore[no-untyped-def]
+        def timed_backward(g):  # type: ignore[no-untyped-def]
+            start = time.perf_counter()
+            result = backward(g)
+            spent[f"{op} backward"] += time.perf_counter() - start
+            return result
+
+        return make(data, parents, timed_backward, op)
+
+    def timing(forward: Callable, name: str) -> Callable:
+        def timed_forward(*args):  # type: ignore[no-untyped-def]
+            start = time.perf_counter()
+            result = forward(*args)
+            spent[f"{name} forward"] += time.perf_counter() - start
+            return result
+
+        return timed_forward
+
+    for layer in model.layers:
+        originals[layer] = layer.forward
+        layer.forward = timing(layer.forward, type(layer).__name__)  # type: ignore[method-assign]
+    humblenet.Tensor._make = staticmethod(timed_make)  # type: ignore[assignment]
+    try:
+        start = time.perf_counter()
+        humblenet_epoch(model, x, y, batch_size, seed=1)
+        total = time.perf_counter() - start
+    finally:
+        humblenet.Tensor._make = make  # type: ignore[method-assign]
+        for layer, forward in originals.items():
+            layer.forward = forward  # type: ignore[method-assign]
+    print(f"\nwhere humblenet's epoch goes ({total:.2f} s in all, timed with hooks):")
+    for name, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+        print(f"  {name:28s} {seconds:7.2f} s  {100 * seconds / total:5.1f} %")
+    rest = total - sum(v for k, v in spent.items() if "forward" in k or "backward" in k)
+    print(f"  {'the rest (loss, optimizer, loader)':28s} {rest:7.2f} s  (roughly)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=60_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2, help="PyTorch's threads")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    ds = humblenet.data.load_dataset("fashion-mnist")
+    x = ds.x_train[: args.samples, None].astype(np.float32)  # (N, 1, 28, 28)
+    y = ds.y_train[: args.samples].astype(np.int64)
+    x_t, y_t = torch.from_numpy(x), torch.from_numpy(y)
+    model, reference = build_pair()
+    initial = model.state_dict()
+
+    def run_humblenet() -> None:
+        model.load_state_dict(initial)
+        humblenet_epoch(model, x, y, 64, seed=1)
+
+    def run_torch() -> None:
+        reference.load_state_dict({k: torch.from_numpy(v) for k, v in initial.items()})
+        torch_epoch(reference, x_t, y_t, 64, seed=1)
+
+    medians = alternate({"humblenet": run_humblenet, "pytorch": run_torch}, args.repeats)
+    print(f"one epoch of the CNN, {len(x)} images, batch 64, Adam, float32:")
+    print(f"  humblenet {medians['humblenet']:.2f} s   PyTorch {medians['pytorch']:.2f} s   "
+          f"ratio {medians['humblenet'] / medians['pytorch']:.2f}x")
+    if args.profile:
+        model.load_state_dict(initial)
+        profile(model, x, y, 64)
+
+
+if __name__ == "__main__":
+    main()
