@@ -21,7 +21,7 @@ from humblenet.cli._common import (
     user_input,
     whole_number,
 )
-from humblenet.cli._data import Data, is_csv, load_csv, load_named
+from humblenet.cli._data import Data, is_csv, load_named, load_table
 from humblenet.cli._model import (
     _build_network,
     _describe_network,
@@ -29,6 +29,7 @@ from humblenet.cli._model import (
     compile_for,
 )
 from humblenet.data import Standardizer, train_validation_split
+from humblenet.data.table import TablePreprocessor
 from humblenet.io.atomic import WriteError, stage
 from humblenet.io.safetensors import ModelFileError
 from humblenet.optim import OPTIMIZERS
@@ -48,12 +49,16 @@ The network: Dense layers of the --hidden sizes with --activation, then a softma
 one unit per class (classification, loss sparse categorical cross-entropy, metric accuracy) or
 one linear unit (regression, loss mean squared error, metric mean absolute error).
 
-A CSV file: the target is --target (default: the last column) and every other column is a
-numeric feature. Text labels make a classification; numbers are classes when they are whole and
-at most 20 distinct, otherwise a regression (force it with --task). The rows are split at random
-(--seed) into training and validation parts (--validation-split); each feature is standardized
-with the training part's mean and standard deviation, which are saved with the model and applied
-again by evaluate and predict.
+A CSV file (delimiter and encoding detected, or --delimiter/--encoding; pandas' unnamed index
+column left out): the target is --target (default: the last column), the features --features
+(default: every other column) less --drop. Text labels make a classification; numbers are
+classes when they are whole and at most 20 distinct, otherwise a regression (force it with
+--task). Rows without a target are left out. The rows are split at random (--seed) into training
+and validation parts (--validation-split). From the training part: a missing value (empty, NA,
+?) is filled with its column's median, or its most frequent text (--missing drop leaves such
+rows out instead); a text column becomes one 0/1 column per value; every column is then
+standardized. These steps are saved with the model, applied again by evaluate and predict, shown
+by info, and written into the ONNX export.
 
 A named data set: images are flattened (8x8 = 64 or 28x28 = 784 values in [0, 1], as loaded);
 jogging (regression, target kcal) is standardized as a CSV file is. The validation part comes
@@ -94,6 +99,22 @@ def register(commands: Any) -> None:
     parser.add_argument("--target", metavar="COLUMN", help="the CSV column to predict (last)")
     parser.add_argument(
         "--task", choices=("classify", "regress"), help="classify or regress (guessed from DATA)"
+    )
+    parser.add_argument(
+        "--features", metavar="COLUMNS", help="a CSV's feature columns, e.g. a,b (all others)"
+    )
+    parser.add_argument("--drop", metavar="COLUMNS", help="CSV columns to leave out, e.g. id,name")
+    parser.add_argument(
+        "--missing",
+        choices=("impute", "drop"),
+        default="impute",
+        help="a missing CSV value: impute it (median / most frequent) or drop its row (impute)",
+    )
+    parser.add_argument(
+        "--delimiter", metavar="CHAR", help="the CSV's field separator, e.g. ';' or tab (detected)"
+    )
+    parser.add_argument(
+        "--encoding", metavar="NAME", help="the CSV's text encoding, e.g. latin-1 (detected)"
     )
     parser.add_argument(
         "--hidden",
@@ -191,9 +212,22 @@ def parse_hidden(text: str) -> list[int]:
 # -- the steps -----------------------------------------------------------------------------------
 
 
-def _load_training_data(spec: str, target: str | None, task: str | None) -> Data:
+def _load_training_data(args: argparse.Namespace) -> Data:
+    spec, target, task = args.data, args.target, args.task
     if is_csv(spec):
-        return load_csv(spec, target, task)
+        return load_table(
+            spec,
+            target,
+            task,
+            features=_names(args.features),
+            drop=_names(args.drop) or (),
+            missing=args.missing,
+            delimiter=args.delimiter,
+            encoding=args.encoding,
+        )
+    for flag in ("features", "drop", "delimiter", "encoding"):
+        if getattr(args, flag) is not None:
+            raise UserError(f"--{flag} is for a CSV file; {spec} is a named data set")
     data = load_named(spec)
     if target is not None and target != data.target:
         raise UserError(
@@ -205,6 +239,13 @@ def _load_training_data(spec: str, target: str | None, task: str | None) -> Data
             f"--task {task}: the data set {data.name} is a {data.task} task; leave --task out"
         )
     return data
+
+
+def _names(text: str | None) -> list[str] | None:
+    """Column names from ``"a,b"`` (``None`` when the flag is not given)."""
+    if text is None:
+        return None
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def _check_classes(data: Data) -> None:
@@ -227,6 +268,25 @@ def _split_and_standardize(
 ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], Any]:
     """The training, validation and test parts, standardized with the training part's numbers."""
     parts: dict[str, tuple[np.ndarray, np.ndarray]] = {"training": (data.x, data.y)}
+    if data.table is not None and data.columns is not None:
+        # A CSV file: x holds row numbers; fill, encode and standardize with the training
+        # rows' numbers only.
+        if validation_split > 0:
+            with user_input(ValueError, about="--validation-split"):
+                training, validation = train_validation_split(
+                    data.x, data.y, validation_split, seed
+                )
+            parts = {"training": training, "validation": validation}
+        table, columns = data.table, data.columns
+        preprocessor = TablePreprocessor.fit(table, columns, parts["training"][0])
+        parts = {
+            name: (preprocessor.transform(table, columns, rows), y)
+            for name, (rows, y) in parts.items()
+        }
+        # The saved feature names are the network's inputs (``island=Dream``, ...); the raw
+        # columns are in the preprocessing.
+        data.feature_names = tuple(preprocessor.feature_names)
+        return parts, preprocessor
     if validation_split > 0:
         # Too few rows to hold out any (or to keep any): the user's data and flag.
         with user_input(ValueError, about="--validation-split"):
@@ -341,7 +401,7 @@ def run(args: argparse.Namespace) -> int:
     hidden = parse_hidden(args.hidden)
     out, plot = _check_outputs(args)
     callbacks = _backup(args)
-    data = _load_training_data(args.data, args.target, args.task)
+    data = _load_training_data(args)
     _check_classes(data)
     large = data.name in LARGE_IMAGE_SETS or data.name.startswith("mnist:")
     epochs = args.epochs or (DEFAULT_EPOCHS_IMAGES if large else DEFAULT_EPOCHS_TABLE)

@@ -43,7 +43,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MISSING", "RawTable", "TablePreprocessor", "read_table"]
+__all__ = [
+    "MISSING",
+    "RawTable",
+    "TablePreprocessor",
+    "read_table",
+    "table_from_cells",
+    "table_target",
+]
 
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "#n/a", "<na>", "-nan"})
 """Cell texts read as a missing value (compared stripped and in lower case)."""
@@ -260,6 +267,11 @@ def _read(path: Path, encoding: str, delimiter: str | None, progress: bool) -> R
             delimiter = "\t"
         if len(delimiter) != 1:
             raise ValueError(f"--delimiter {delimiter!r}: give one character, e.g. ';' or tab")
+        if "\x00" in sample:
+            raise ValueError(
+                f"{name}: not UTF-8 or other text (it holds NUL bytes; a binary file?); give a "
+                "CSV file, or its encoding with --encoding (e.g. utf-16)"
+            )
         quoted = '"' in sample
         file.seek(0)
         header_line, line = "", 0
@@ -432,6 +444,70 @@ def _codes(cells: Sequence[str], index: int, state: _Columns) -> np.ndarray:
         else:
             out[row] = codes.setdefault(stripped, len(codes))
     return out
+
+
+def table_from_cells(name: str, cells: dict[str, str]) -> RawTable:
+    """A one-row table from column names to cell texts (``predict --input``): a cell that reads
+    as a number is a number, a missing one (see ``MISSING``) is NaN, any other is text."""
+    header = list(cells)
+    values = np.empty((1, len(header)), dtype=np.float32)
+    categories: list[list[str] | None] = []
+    for column, text in enumerate(cells.values()):
+        stripped = text.strip()
+        categories.append(None)
+        if stripped.lower() in MISSING:
+            values[0, column] = np.nan
+            continue
+        try:
+            number = float(stripped)
+        except ValueError:
+            categories[-1] = [stripped]
+            values[0, column] = 0
+            continue
+        if not math.isfinite(number) or abs(number) > _FLOAT32_MAX:
+            raise ValueError(f"{name}: {header[column]}={stripped} is beyond float32's range")
+        values[0, column] = number
+    return RawTable(Path(name), header, values, categories, np.array([1]), ",", "utf-8")
+
+
+def table_target(
+    table: RawTable, column: str, task: str | None = None, max_classes: int = 20
+) -> tuple[np.ndarray, tuple[str, ...] | None, str, np.ndarray]:
+    """The target ``column`` of ``table``: ``(y, class_names, task, rows)``.
+
+    ``rows`` are the rows that have a target (a row without one cannot be learned from or
+    scored, so it is left out). Text is classes; numbers are classes when they are whole and at
+    most ``max_classes`` distinct (unless ``task`` says), else a regression target. Class names
+    are sorted (numbers numerically), ``y`` the class indices (int64) or the values (float32).
+    """
+    index = table.index(column)
+    values = table.values[:, index]
+    rows = np.flatnonzero(~np.isnan(values))
+    name = table.path.name
+    if len(rows) == 0:
+        raise ValueError(f"{name}: the target column {column!r} has no values")
+    if table.is_text(index):
+        if task == "regress":
+            raise ValueError(
+                f"{name}: the target column {column!r} holds text, but a regression needs "
+                "numbers; use --task classify or another --target"
+            )
+        names = table.categories[index] or []
+        present = sorted({names[int(code)] for code in np.unique(values[rows])})
+        lookup = {text: i for i, text in enumerate(present)}
+        mapping = np.array([lookup.get(text, -1) for text in names], dtype=np.int64)
+        return mapping[values[rows].astype(np.int64)], tuple(present), "classify", rows
+    numbers = values[rows].astype(np.float64)
+    distinct = np.unique(numbers)
+    whole = bool(np.all(distinct == np.round(distinct)))
+    task = task or ("classify" if whole and len(distinct) <= max_classes else "regress")
+    if task == "regress":
+        return numbers.astype(np.float32), None, "regress", rows
+    labels = np.searchsorted(distinct, numbers).astype(np.int64)
+    class_names = tuple(
+        str(int(value)) if float(value).is_integer() else repr(float(value)) for value in distinct
+    )
+    return labels, class_names, "classify", rows
 
 
 # -- preprocessing -----------------------------------------------------------------------------
