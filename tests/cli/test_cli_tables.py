@@ -138,3 +138,28 @@ def test_a_pandas_export_with_semicolons_in_latin1_and_missing_drop(tmp_path):
     names = model.metadata["feature_names"]
     assert names == ["island=Biscoe", "island=Dream", "island=Tørgersen", "bill_length_mm",
                      "sex=female", "sex=male"]  # fmt: skip
+
+
+def test_a_table_stops_early_and_keeps_its_best_epoch(tmp_path):
+    """Defaults on penguins (--hidden 16 to keep it short): val_loss watched with patience 20,
+    the saved weights are those of the epoch with the lowest val_loss printed."""
+    (tmp_path / "penguins.csv").write_bytes(PENGUINS.read_bytes())
+    stdout = ok(
+        humblenet_run("train", "penguins.csv", "--target", "species", "--hidden", "16",
+                      cwd=tmp_path)
+    )  # fmt: skip
+    losses = [
+        float(line.split("val_loss: ")[1].split()[0])
+        for line in stdout.splitlines()
+        if line.startswith("Epoch ")
+    ]
+    best = int(np.argmin(losses))
+    assert len(losses) == best + 1 + 20 < 500  # stopped 20 epochs after the best
+    assert f"kept the weights of epoch {best + 1} " in stdout
+    model = load(tmp_path / "model.safetensors")
+    assert round(model.metadata["metrics"]["val_loss"], 4) == losses[best]
+    stdout = ok(
+        humblenet_run("train", "penguins.csv", "--target", "species", "--hidden", "4",
+                      "--patience", "0", "--out", "fixed.safetensors", cwd=tmp_path)
+    )  # fmt: skip
+    assert "Epoch 20/20" in stdout and "kept the weights" not in stdout

@@ -34,10 +34,14 @@ from humblenet.io.atomic import WriteError, stage
 from humblenet.io.safetensors import ModelFileError
 from humblenet.optim import OPTIMIZERS
 from humblenet.plots import picture_bytes, picture_format, plot_history
-from humblenet.training.callbacks import BackupAndRestore, Callback
+from humblenet.training.callbacks import BackupAndRestore, Callback, EarlyStopping
 
 DEFAULT_HIDDEN = "64,32"
 DEFAULT_EPOCHS_TABLE = 20
+DEFAULT_EPOCHS_EARLY = 500
+"""A table's epoch budget when early stopping ends the run (it stops far sooner: see
+benchmarks/bench_tables.py)."""
+DEFAULT_PATIENCE = 20
 DEFAULT_EPOCHS_IMAGES = 5
 LARGE_IMAGE_SETS = ("fashion-mnist", "mnist")
 HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "gelu", "tanh", "sigmoid", "linear")
@@ -72,8 +76,9 @@ Prints one line per epoch (a progress bar in a terminal), then the loss and metr
 and where the model was saved."""
 
 EPILOG = f"""\
-defaults: --hidden {DEFAULT_HIDDEN}, --activation relu, --epochs {DEFAULT_EPOCHS_TABLE} \
-({DEFAULT_EPOCHS_IMAGES} for fashion-mnist and mnist),
+defaults: --hidden {DEFAULT_HIDDEN}, --activation relu, --epochs {DEFAULT_EPOCHS_EARLY} for a \
+table (ended by --patience {DEFAULT_PATIENCE}; {DEFAULT_EPOCHS_TABLE} with --patience 0 or no \
+validation part; {DEFAULT_EPOCHS_IMAGES} for fashion-mnist and mnist),
   --batch-size 32, --optimizer adam, its own learning rate (adam: 0.001),
   --validation-split 0.2, --seed 0, --out model.safetensors
 
@@ -129,8 +134,16 @@ def register(commands: Any) -> None:
         "--epochs",
         type=whole_number("--epochs", minimum=1),
         metavar="N",
-        help=f"passes over the data ({DEFAULT_EPOCHS_TABLE}; {DEFAULT_EPOCHS_IMAGES} for "
+        help=f"passes over the data (a table: at most {DEFAULT_EPOCHS_EARLY}, ended by "
+        f"--patience; {DEFAULT_EPOCHS_TABLE} without it; {DEFAULT_EPOCHS_IMAGES} for "
         "fashion-mnist and mnist)",
+    )
+    parser.add_argument(
+        "--patience",
+        type=whole_number("--patience", minimum=0),
+        metavar="N",
+        help=f"a table with a validation part: stop when val_loss has not improved for N epochs "
+        f"and keep the best epoch's weights ({DEFAULT_PATIENCE}; 0: off, train every epoch)",
     )
     parser.add_argument(
         "--batch-size",
@@ -404,7 +417,14 @@ def run(args: argparse.Namespace) -> int:
     data = _load_training_data(args)
     _check_classes(data)
     large = data.name in LARGE_IMAGE_SETS or data.name.startswith("mnist:")
-    epochs = args.epochs or (DEFAULT_EPOCHS_IMAGES if large else DEFAULT_EPOCHS_TABLE)
+    patience = DEFAULT_PATIENCE if args.patience is None else args.patience
+    early = data.is_table and args.validation_split > 0 and patience > 0
+    if early:
+        # Validation-based early stopping, the best epoch's weights restored: small tables
+        # underfit with a fixed 20 epochs (iris 0.76) and overfit with many.
+        callbacks = [*callbacks, EarlyStopping("val_loss", patience, restore_best_weights=True)]
+    table_epochs = DEFAULT_EPOCHS_EARLY if early else DEFAULT_EPOCHS_TABLE
+    epochs = args.epochs or (DEFAULT_EPOCHS_IMAGES if large else table_epochs)
 
     # 2. Split, then standardize with the training part's statistics only.
     parts, scaler = _split_and_standardize(data, args.validation_split, args.seed)
@@ -461,6 +481,15 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         raise  # the command line exits with 130
+    stopper = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
+    if root and stopper is not None and stopper.best_epoch is not None:
+        where = (
+            f"stopped after epoch {stopper.stopped_epoch + 1}; " if stopper.stopped_epoch else ""
+        )
+        print(
+            f"{where}kept the weights of epoch {stopper.best_epoch + 1} "
+            f"(best val_loss {stopper.best:.4f})"
+        )
     _refuse_divergence(history.stop_reason if history.diverged else None, args)
     if data.task == "regress":
         _fold_target_scaling(model, y_mean, y_std)
