@@ -20,7 +20,8 @@ text, missing values or quotes goes through the ``csv`` module. Measured on a 38
 200,000 × 21 numbers (2 cores shared with other jobs): ``numpy.loadtxt`` 0.74-1.02 s, NumPy's
 parser chunk by chunk 0.75-0.76 s, the ``csv`` module and ``float()`` 3.2 s, pandas'
 ``read_csv`` 0.25 s. pandas is faster, but it is not a requirement, and two readers would read
-some files differently; ``benchmarks/bench_csv.py`` measures time and memory.
+some files differently. (No benchmark of the reader is shipped yet: these figures are from a
+one-off script.)
 
 Preprocessing (``TablePreprocessor``), fitted on the training rows and saved with the model:
 missing numbers take the column's median and missing text its most frequent value (as
