@@ -182,3 +182,38 @@ def test_onnx_runtime_on_raw_columns_equals_network(tmp_path):
     got = session.run(None, feeds)[0]
     expected = model.predict(p.transform(table, [0, 1, 2, 3]))
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_target_classes_regression_and_rows_without_a_target(tmp_path):
+    from humblenet.data.table import table_target
+
+    table = read_table(write(tmp_path, "x,k,t,r\n1,b,3,0.5\n2,a,NA,1.5\n3,b,1,2.25\n4,,3,3\n"))
+    y, names, task, rows = table_target(table, "t")  # whole numbers: classes, sorted
+    assert (names, task) == (("1", "3"), "classify")
+    np.testing.assert_array_equal(rows, [0, 2, 3])
+    np.testing.assert_array_equal(y, [1, 0, 1])
+    y, names, task, rows = table_target(table, "k")  # text: sorted class names
+    assert (names, task) == (("a", "b"), "classify")
+    np.testing.assert_array_equal(y, [1, 0, 1])
+    np.testing.assert_array_equal(rows, [0, 1, 2])
+    y, names, task, _ = table_target(table, "r")
+    assert names is None and task == "regress"
+    np.testing.assert_array_equal(y, [0.5, 1.5, 2.25, 3])
+    with pytest.raises(ValueError, match="holds text, but a regression needs numbers"):
+        table_target(table, "k", "regress")
+
+
+def test_quoted_fields_and_blank_lines(tmp_path):
+    table = read_table(write(tmp_path, 'name,x\n"Smith, J.",1\n\n"two\nlines",2\n'))
+    assert table.categories[0] == ["Smith, J.", "two\nlines"]
+    np.testing.assert_array_equal(table.values[:, 1], [1, 2])
+
+
+def test_one_row_from_cells():
+    from humblenet.data.table import table_from_cells
+
+    table = table_from_cells("--input", {"a": "1.5", "b": "Dream", "c": "NA"})
+    assert table.categories == [None, ["Dream"], None]
+    np.testing.assert_array_equal(table.values, [[1.5, 0, np.nan]])
+    with pytest.raises(ValueError, match="beyond float32"):
+        table_from_cells("--input", {"a": "1e40"})
