@@ -37,6 +37,9 @@ from humblenet.plots import picture_bytes, picture_format, plot_history
 from humblenet.training.callbacks import BackupAndRestore, Callback, EarlyStopping
 
 DEFAULT_HIDDEN = "64,32"
+DEFAULT_HIDDEN_TABLE = "100"
+"""A table's hidden layer: scikit-learn's MLPClassifier's; on iris and wine it reaches that
+model's test accuracy where 64,32 is one test row short (benchmarks/bench_tables.py)."""
 DEFAULT_EPOCHS_TABLE = 20
 DEFAULT_EPOCHS_EARLY = 500
 """A table's epoch budget when early stopping ends the run (it stops far sooner: see
@@ -76,9 +79,10 @@ Prints one line per epoch (a progress bar in a terminal), then the loss and metr
 and where the model was saved."""
 
 EPILOG = f"""\
-defaults: --hidden {DEFAULT_HIDDEN}, --activation relu, --epochs {DEFAULT_EPOCHS_EARLY} for a \
-table (ended by --patience {DEFAULT_PATIENCE}; {DEFAULT_EPOCHS_TABLE} with --patience 0 or no \
-validation part; {DEFAULT_EPOCHS_IMAGES} for fashion-mnist and mnist),
+defaults: --hidden {DEFAULT_HIDDEN_TABLE} for a table, {DEFAULT_HIDDEN} for images, \
+--activation relu, --epochs {DEFAULT_EPOCHS_EARLY} for a table (ended by --patience \
+{DEFAULT_PATIENCE}; {DEFAULT_EPOCHS_TABLE} with --patience 0 or no validation part; \
+{DEFAULT_EPOCHS_IMAGES} for fashion-mnist and mnist),
   --batch-size 32, --optimizer adam, its own learning rate (adam: 0.001),
   --validation-split 0.2, --seed 0, --out model.safetensors
 
@@ -123,9 +127,9 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--hidden",
-        default=DEFAULT_HIDDEN,
         metavar="SIZES",
-        help=f'hidden layer sizes, comma-separated ({DEFAULT_HIDDEN}); "" for none',
+        help=f"hidden layer sizes, comma-separated ({DEFAULT_HIDDEN_TABLE} for a table, "
+        f'{DEFAULT_HIDDEN} for images); "" for none',
     )
     parser.add_argument(
         "--activation", default="relu", choices=HIDDEN_ACTIVATIONS, help="hidden layers' (relu)"
@@ -411,11 +415,14 @@ def _refuse_divergence(reason: str | None, args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     """Train, print the metrics of each part, save the model (and the curves)."""
     # 1. Check everything that can be checked before any work.
-    hidden = parse_hidden(args.hidden)
+    if args.hidden is not None:
+        hidden = parse_hidden(args.hidden)  # checked before any work
     out, plot = _check_outputs(args)
     callbacks = _backup(args)
     data = _load_training_data(args)
     _check_classes(data)
+    if args.hidden is None:
+        hidden = parse_hidden(DEFAULT_HIDDEN_TABLE if data.is_table else DEFAULT_HIDDEN)
     large = data.name in LARGE_IMAGE_SETS or data.name.startswith("mnist:")
     patience = DEFAULT_PATIENCE if args.patience is None else args.patience
     early = data.is_table and args.validation_split > 0 and patience > 0
