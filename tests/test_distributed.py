@@ -255,7 +255,7 @@ def test_command_line_under_mpiexec_prints_and_saves_on_rank_0(tmp_path):
     assert (tmp_path / "model.safetensors").exists()
 
 
-# -- resuming a backup on another number of ranks --------------------------------------------------
+# -- resuming a backup on another number of ranks -----------------------------------------
 
 RESUME_SCRIPT = """
 import json, os, sys

@@ -94,22 +94,22 @@ def test_a_value_error_inside_the_library_is_a_bug_not_a_mistake(workspace, monk
 
 
 def test_a_value_error_while_training_is_a_bug_not_a_mistake(workspace, monkeypatch):
-    from humblenet.data import Standardizer
+    from humblenet.data.table import TablePreprocessor
 
-    def broken(self, x):
+    def broken(*args):
         raise ValueError("fit broke")
 
-    monkeypatch.setattr(Standardizer, "fit", broken)
+    monkeypatch.setattr(TablePreprocessor, "fit", broken)
     with pytest.raises(ValueError, match="fit broke"):
         cli.main(["train", "flowers.csv", "--epochs", "1", "--out", "m.safetensors"])
     assert not (workspace / "m.safetensors").exists()
 
 
 def test_an_import_error_is_the_users_only_when_it_says_what_to_install(workspace, monkeypatch):
-    def no_onnx(model, path):
+    def no_onnx(model, path, **options):
         raise ImportError('exporting needs onnx; install it with: pip install "humblenet[onnx]"')
 
-    def broken_import(model, path):
+    def broken_import(model, path, **options):
         raise ImportError("cannot import name 'helper' from 'onnx'")
 
     monkeypatch.setattr(export_command, "export_onnx", no_onnx)

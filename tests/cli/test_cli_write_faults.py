@@ -32,8 +32,10 @@ def _contents(folder: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize(
     ("args", "written"),
     [
-        (["predict", "model.safetensors", "--csv", "flowers.csv", "--output", "out.csv"],
-         "out.csv"),  # fmt: skip
+        (
+            ["predict", "model.safetensors", "--csv", "flowers.csv", "--output", "out.csv"],
+            "out.csv",
+        ),
         (["export", "model.safetensors", "model.onnx"], "model.onnx"),
         ([*TRAIN, "--out", "new.safetensors"], "new.safetensors"),
     ],

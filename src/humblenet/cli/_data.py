@@ -6,6 +6,7 @@ Each reader turns the library's errors for the user's file or data set into a ``
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,10 @@ import numpy as np
 
 from humblenet.cli._common import UserError, user_input
 from humblenet.data import list_datasets, load_dataset
-from humblenet.data.csv import read_csv, read_csv_features
+from humblenet.data.csv import MAX_CLASSES_GUESSED, read_csv, read_csv_features
+from humblenet.data.table import RawTable, read_table, table_target
+
+_PROGRESS_BYTES = 16 << 20
 
 
 @dataclass
@@ -32,6 +36,10 @@ class Data:
     is_table: bool
     x_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
+    table: RawTable | None = None
+    """A CSV file's columns as read (then ``x`` holds row numbers into it, one per sample)."""
+    columns: list[int] | None = None
+    """The table's feature columns."""
 
 
 _NAMED_TARGETS = {"jogging": "kcal"}
@@ -127,3 +135,66 @@ def read_features(spec: str, columns: Sequence[str] | None, flag: str) -> np.nda
     path = _csv_path(spec, flag)
     with user_input(ValueError, OSError):
         return read_csv_features(path, columns)
+
+
+def read_user_table(
+    spec: str, delimiter: str | None = None, encoding: str | None = None, flag: str = ""
+) -> RawTable:
+    """The CSV file ``spec`` (given with ``flag``) read by ``read_table`` (progress shown in a
+    terminal)."""
+    path = _csv_path(spec, flag)
+    with user_input(ValueError, OSError):
+        # A bar only where reading takes a while (16 MB: about a second) and a person watches.
+        show = path.stat().st_size >= _PROGRESS_BYTES and sys.stderr.isatty()
+        return read_table(path, delimiter=delimiter, encoding=encoding, progress=show)
+
+
+def load_table(
+    spec: str,
+    target: str | None,
+    task: str | None,
+    *,
+    features: Sequence[str] | None = None,
+    drop: Sequence[str] = (),
+    missing: str = "impute",
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> Data:
+    """A CSV file for training: its target (``--target``, else the last column), its feature
+    columns (``--features``, else all others less ``--drop``), the rows with a target (and,
+    for ``missing == "drop"``, a value in every feature column)."""
+    table = read_user_table(spec, delimiter, encoding)
+    name = table.path.name
+    with user_input(ValueError):
+        target = target if target is not None else table.header[-1]
+        for column in [target, *(features or ()), *drop]:
+            table.index(column)
+        if target in (features or ()) or target in drop:
+            raise ValueError(f"{target!r} is the target; it cannot be a feature or be dropped")
+        chosen = list(features) if features else [c for c in table.header if c != target]
+        chosen = [c for c in chosen if c not in drop]
+        if not chosen:
+            raise ValueError(f"{name}: no feature columns are left; check --features and --drop")
+        columns = [table.index(c) for c in chosen]
+        y, names, task, rows = table_target(table, target, task, MAX_CLASSES_GUESSED)
+    if len(rows) < len(table):
+        print(f"{name}: left out {len(table) - len(rows)} row(s) without a {target!r} value")
+    if missing == "drop":
+        complete = ~np.isnan(table.values[np.ix_(rows, np.asarray(columns))]).any(axis=1)
+        if not complete.all():
+            print(f"{name}: --missing drop left out {int((~complete).sum())} row(s) with a gap")
+        rows, y = rows[complete], y[complete]
+        if len(rows) == 0:
+            raise UserError(f"{name}: every row misses a value; use --missing impute")
+    return Data(
+        name=name,
+        x=rows,
+        y=y,
+        task=task,
+        class_names=names,
+        feature_names=tuple(chosen),
+        target=target,
+        is_table=True,
+        table=table,
+        columns=columns,
+    )

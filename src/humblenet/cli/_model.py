@@ -16,6 +16,7 @@ import numpy as np
 
 from humblenet.cli._common import UserError, user_input
 from humblenet.data import Standardizer
+from humblenet.data.table import RawTable, TablePreprocessor
 from humblenet.io.safetensors import ModelFileError
 from humblenet.nn import Dense
 from humblenet.nn.containers import output_shape
@@ -86,6 +87,37 @@ def standardize(model: Any, x: np.ndarray, where: str) -> np.ndarray:
     # The statistics come from the model file: unusable ones are the file's fault.
     with user_input(ValueError, about="the model file's standardization cannot be applied"):
         return Standardizer.from_dict(preprocessing).transform(x)
+
+
+def table_preprocessor(model: Any) -> TablePreprocessor | None:
+    """The table preprocessing saved with the model (fills, one-hot, standardization), or
+    ``None`` for a model trained without it."""
+    preprocessing = model.metadata.get("preprocessing")
+    if not isinstance(preprocessing, dict) or "columns" not in preprocessing:
+        return None
+    with user_input(ValueError, about="the model file's preprocessing cannot be used"):
+        preprocessor = TablePreprocessor.from_dict(preprocessing)
+    if len(preprocessor.feature_names) != input_size(model):
+        raise UserError(
+            f"the model file's preprocessing makes {len(preprocessor.feature_names)} inputs, but "
+            f"the network takes {input_size(model)}: the file is damaged"
+        )
+    return preprocessor
+
+
+def table_inputs(
+    preprocessor: TablePreprocessor, table: RawTable, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """The network's inputs from a table's raw columns, found by name."""
+    absent = [name for name in preprocessor.raw_names if name not in table.header]
+    if absent:
+        raise UserError(
+            f"{table.path.name}: no column(s) {', '.join(absent)}; the file has "
+            f"{', '.join(table.header)}, and the model takes {', '.join(preprocessor.raw_names)}"
+        )
+    columns = [table.index(name) for name in preprocessor.raw_names]
+    with user_input(ValueError):  # text where the model takes numbers, an unseen category
+        return preprocessor.transform(table, columns, rows)
 
 
 # -- the network: built, compiled and adjusted here only -----------------------------------------

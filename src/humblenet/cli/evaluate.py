@@ -16,8 +16,17 @@ from humblenet.cli._common import (
     format_metrics,
     user_input,
 )
-from humblenet.cli._data import Data, is_csv, load_csv, load_named
-from humblenet.cli._model import class_names, compile_for, load_model, standardize, target_column
+from humblenet.cli._data import Data, is_csv, load_csv, load_named, read_user_table
+from humblenet.cli._model import (
+    class_names,
+    compile_for,
+    load_model,
+    standardize,
+    table_inputs,
+    table_preprocessor,
+    target_column,
+)
+from humblenet.data.table import table_target
 from humblenet.plots import picture_format, plot_confusion_matrix
 
 DESCRIPTION = (
@@ -80,6 +89,14 @@ def _from_csv(
         raise UserError(
             f"{args.model} does not record its target column; name it with --target COLUMN"
         )
+    preprocessor = table_preprocessor(model)
+    if preprocessor is not None:
+        table = read_user_table(args.data)
+        with user_input(ValueError):
+            y, names, _, rows = table_target(table, target, task)
+        data = Data(table.path.name, rows, y, task, names, None, target, True)
+        y = _remap_classes(model, data, y) if task == "classify" else y
+        return table_inputs(preprocessor, table, rows), y, data.name
     data = load_csv(args.data, target, task, model.metadata.get("feature_names"))
     y = _remap_classes(model, data, data.y) if task == "classify" else data.y
     return standardize(model, data.x, data.name), y, data.name

@@ -6,13 +6,15 @@ import argparse
 from typing import Any
 
 from humblenet.cli._common import add_command, check_output, user_input
-from humblenet.cli._model import load_model
+from humblenet.cli._model import load_model, table_preprocessor
 from humblenet.io.onnx import export_onnx
 
 DESCRIPTION = (
     "Export a saved model to an ONNX file that ONNX Runtime (and other tools) can run.\n\n"
-    "The ONNX model computes the network alone: standardize the inputs first with the mean "
-    "and std that humblenet info prints."
+    "A model trained on a CSV file takes its raw columns, one input per column named after it "
+    "(shape (batch, 1): a float, NaN where missing, or a string, empty where missing): the "
+    "graph fills, one-hot encodes and standardizes them as predict does. A model trained on "
+    "images takes one input, the flattened pixels."
 )
 
 EPILOG = "example:\n  humblenet export model.safetensors model.onnx"
@@ -34,7 +36,11 @@ def run(args: argparse.Namespace) -> int:
     )
     model = load_model(args.model)
     # No onnx installed (ImportError), a layer ONNX cannot express (ValueError), a failed write.
+    preprocessor = table_preprocessor(model)
     with user_input(ImportError, ValueError, OSError):
-        export_onnx(model, out)
+        # A table model takes its raw columns: one input per column, named after it.
+        export_onnx(
+            model, out, preprocessing=None if preprocessor is None else preprocessor.to_dict()
+        )
     print(f"wrote {out}")
     return 0

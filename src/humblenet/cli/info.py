@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from humblenet.cli._common import add_command
-from humblenet.cli._model import input_size, load_model, target_column
+from humblenet.cli._model import input_size, load_model, table_preprocessor, target_column
 
 DESCRIPTION = (
     "Describe a saved model: its layers, what it was trained on, its task, classes and "
@@ -43,7 +43,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"inputs: {input_size(model)} values per sample")
     preprocessing = metadata.get("preprocessing")
-    if isinstance(preprocessing, dict) and "mean" in preprocessing:
+    preprocessor = table_preprocessor(model)
+    if preprocessor is not None:
+        print("preprocessing (applied by evaluate, predict and the ONNX export):")
+        for line in preprocessor.describe():
+            print(f"  {line}")
+        names = preprocessor.feature_names
+        print(f"  then {len(names)} inputs ({', '.join(names)}) standardized: (x - mean) / std")
+    elif isinstance(preprocessing, dict) and "mean" in preprocessing:
         print("standardized inputs: (x - mean) / std, applied by evaluate and predict")
         print("  mean: " + ", ".join(f"{v:.6g}" for v in preprocessing["mean"]))
         print("  std:  " + ", ".join(f"{v:.6g}" for v in preprocessing.get("std", [])))

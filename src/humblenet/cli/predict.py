@@ -14,8 +14,17 @@ from typing import Any
 import numpy as np
 
 from humblenet.cli._common import UserError, add_command, check_output, write_text
-from humblenet.cli._data import read_features
-from humblenet.cli._model import class_names, input_size, load_model, standardize, target_column
+from humblenet.cli._data import read_features, read_user_table
+from humblenet.cli._model import (
+    class_names,
+    input_size,
+    load_model,
+    standardize,
+    table_inputs,
+    table_preprocessor,
+    target_column,
+)
+from humblenet.data.table import MISSING, table_from_cells
 
 DESCRIPTION = (
     "Predict with a saved model.\n\n"
@@ -90,6 +99,45 @@ def _parse_inputs(pairs: list[str], features: list[str]) -> np.ndarray:
     return np.array([[values[name] for name in features]], dtype=np.float32)
 
 
+def _input_table(pairs: list[str], kinds: list[dict[str, Any]]) -> Any:
+    """One row from ``["island=Dream", "mass=3.5", ...]`` for a model with table preprocessing
+    (a text value, or a missing one left empty or NA, is fine)."""
+    columns = [column["name"] for column in kinds]
+    cells: dict[str, str] = {}
+    for pair in pairs:
+        name, equals, text = pair.partition("=")
+        name = name.strip()
+        if not equals or not name:
+            raise UserError(
+                f"--input {pair!r}: give each feature as NAME=NUMBER (NAME=TEXT for a text "
+                f"column), e.g. {columns[0]}=1"
+            )
+        if name in cells:
+            raise UserError(f"--input gives {name!r} twice; give each feature once")
+        cells[name] = text
+    for column in kinds:
+        text = cells.get(column["name"], "").strip()
+        if column["kind"] == "number" and text.lower() not in MISSING:
+            try:
+                float(text)
+            except ValueError:
+                raise UserError(
+                    f"--input {column['name']}={text}: {text!r} is not a number; give "
+                    f"{column['name']}=NUMBER (or {column['name']}= for a missing value)"
+                ) from None
+    unknown = [name for name in cells if name not in columns]
+    missing = [name for name in columns if name not in cells]
+    if unknown or missing:
+        problems = [f"unknown feature(s) {', '.join(unknown)}"] if unknown else []
+        if missing:
+            problems.append(f"missing {', '.join(missing)} (give NAME= for a missing value)")
+        raise UserError(f"--input: {'; '.join(problems)}; the model takes {', '.join(columns)}")
+    try:
+        return table_from_cells("--input", {name: cells[name] for name in columns})
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
 def _read_csv_samples(spec: str, features: list[str] | None, size: int) -> np.ndarray:
     """The feature columns of a CSV file (by name, or every column for a model without names)."""
     x = read_features(spec, features, "--csv")
@@ -152,7 +200,15 @@ def run(args: argparse.Namespace) -> int:
         )
     model = load_model(args.model)
     features = model.metadata.get("feature_names")
-    if args.input is not None:
+    preprocessor = table_preprocessor(model)
+    if preprocessor is not None:
+        if args.input is not None:
+            table = _input_table(args.input, preprocessor.columns)
+        else:
+            table = read_user_table(args.csv, flag="--csv")
+        x = table_inputs(preprocessor, table)
+        outputs = model.predict(x)
+    elif args.input is not None:
         if not features:
             raise UserError(
                 f"{args.model} has no feature names (it was trained on images or saved without "
@@ -162,8 +218,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         names = list(features) if features else None
         x = _read_csv_samples(args.csv, names, input_size(model))
-    where = "--input" if args.input is not None else args.csv
-    outputs = model.predict(standardize(model, x, where).reshape((len(x), *model.input_shape)))
+    if preprocessor is None:
+        where = "--input" if args.input is not None else args.csv
+        outputs = model.predict(standardize(model, x, where).reshape((len(x), *model.input_shape)))
     if args.input is not None and output is None:
         _print_one_prediction(model, outputs[0])
         return 0

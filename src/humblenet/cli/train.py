@@ -21,7 +21,7 @@ from humblenet.cli._common import (
     user_input,
     whole_number,
 )
-from humblenet.cli._data import Data, is_csv, load_csv, load_named
+from humblenet.cli._data import Data, is_csv, load_named, load_table
 from humblenet.cli._model import (
     _build_network,
     _describe_network,
@@ -29,14 +29,22 @@ from humblenet.cli._model import (
     compile_for,
 )
 from humblenet.data import Standardizer, train_validation_split
+from humblenet.data.table import TablePreprocessor
 from humblenet.io.atomic import WriteError, stage
 from humblenet.io.safetensors import ModelFileError
 from humblenet.optim import OPTIMIZERS
 from humblenet.plots import picture_bytes, picture_format, plot_history
-from humblenet.training.callbacks import BackupAndRestore, Callback
+from humblenet.training.callbacks import BackupAndRestore, Callback, EarlyStopping
 
 DEFAULT_HIDDEN = "64,32"
+DEFAULT_HIDDEN_TABLE = "100"
+"""A table's hidden layer: scikit-learn's MLPClassifier's; on iris and wine it reaches that
+model's test accuracy where 64,32 is one test row short (benchmarks/bench_tables.py)."""
 DEFAULT_EPOCHS_TABLE = 20
+DEFAULT_EPOCHS_EARLY = 500
+"""A table's epoch budget when early stopping ends the run (it stops far sooner: see
+benchmarks/bench_tables.py)."""
+DEFAULT_PATIENCE = 20
 DEFAULT_EPOCHS_IMAGES = 5
 LARGE_IMAGE_SETS = ("fashion-mnist", "mnist")
 HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "gelu", "tanh", "sigmoid", "linear")
@@ -48,12 +56,16 @@ The network: Dense layers of the --hidden sizes with --activation, then a softma
 one unit per class (classification, loss sparse categorical cross-entropy, metric accuracy) or
 one linear unit (regression, loss mean squared error, metric mean absolute error).
 
-A CSV file: the target is --target (default: the last column) and every other column is a
-numeric feature. Text labels make a classification; numbers are classes when they are whole and
-at most 20 distinct, otherwise a regression (force it with --task). The rows are split at random
-(--seed) into training and validation parts (--validation-split); each feature is standardized
-with the training part's mean and standard deviation, which are saved with the model and applied
-again by evaluate and predict.
+A CSV file (delimiter and encoding detected, or --delimiter/--encoding; pandas' unnamed index
+column left out): the target is --target (default: the last column), the features --features
+(default: every other column) less --drop. Text labels make a classification; numbers are
+classes when they are whole and at most 20 distinct, otherwise a regression (force it with
+--task). Rows without a target are left out. The rows are split at random (--seed) into training
+and validation parts (--validation-split). From the training part: a missing value (empty, NA,
+?) is filled with its column's median, or its most frequent text (--missing drop leaves such
+rows out instead); a text column becomes one 0/1 column per value; every column is then
+standardized. These steps are saved with the model, applied again by evaluate and predict, shown
+by info, and written into the ONNX export.
 
 A named data set: images are flattened (8x8 = 64 or 28x28 = 784 values in [0, 1], as loaded);
 jogging (regression, target kcal) is standardized as a CSV file is. The validation part comes
@@ -67,8 +79,10 @@ Prints one line per epoch (a progress bar in a terminal), then the loss and metr
 and where the model was saved."""
 
 EPILOG = f"""\
-defaults: --hidden {DEFAULT_HIDDEN}, --activation relu, --epochs {DEFAULT_EPOCHS_TABLE} \
-({DEFAULT_EPOCHS_IMAGES} for fashion-mnist and mnist),
+defaults: --hidden {DEFAULT_HIDDEN_TABLE} for a table, {DEFAULT_HIDDEN} for images, \
+--activation relu, --epochs {DEFAULT_EPOCHS_EARLY} for a table (ended by --patience \
+{DEFAULT_PATIENCE}; {DEFAULT_EPOCHS_TABLE} with --patience 0 or no validation part; \
+{DEFAULT_EPOCHS_IMAGES} for fashion-mnist and mnist),
   --batch-size 32, --optimizer adam, its own learning rate (adam: 0.001),
   --validation-split 0.2, --seed 0, --out model.safetensors
 
@@ -96,10 +110,26 @@ def register(commands: Any) -> None:
         "--task", choices=("classify", "regress"), help="classify or regress (guessed from DATA)"
     )
     parser.add_argument(
+        "--features", metavar="COLUMNS", help="a CSV's feature columns, e.g. a,b (all others)"
+    )
+    parser.add_argument("--drop", metavar="COLUMNS", help="CSV columns to leave out, e.g. id,name")
+    parser.add_argument(
+        "--missing",
+        choices=("impute", "drop"),
+        default="impute",
+        help="a missing CSV value: impute it (median / most frequent) or drop its row (impute)",
+    )
+    parser.add_argument(
+        "--delimiter", metavar="CHAR", help="the CSV's field separator, e.g. ';' or tab (detected)"
+    )
+    parser.add_argument(
+        "--encoding", metavar="NAME", help="the CSV's text encoding, e.g. latin-1 (detected)"
+    )
+    parser.add_argument(
         "--hidden",
-        default=DEFAULT_HIDDEN,
         metavar="SIZES",
-        help=f'hidden layer sizes, comma-separated ({DEFAULT_HIDDEN}); "" for none',
+        help=f"hidden layer sizes, comma-separated ({DEFAULT_HIDDEN_TABLE} for a table, "
+        f'{DEFAULT_HIDDEN} for images); "" for none',
     )
     parser.add_argument(
         "--activation", default="relu", choices=HIDDEN_ACTIVATIONS, help="hidden layers' (relu)"
@@ -108,8 +138,16 @@ def register(commands: Any) -> None:
         "--epochs",
         type=whole_number("--epochs", minimum=1),
         metavar="N",
-        help=f"passes over the data ({DEFAULT_EPOCHS_TABLE}; {DEFAULT_EPOCHS_IMAGES} for "
+        help=f"passes over the data (a table: at most {DEFAULT_EPOCHS_EARLY}, ended by "
+        f"--patience; {DEFAULT_EPOCHS_TABLE} without it; {DEFAULT_EPOCHS_IMAGES} for "
         "fashion-mnist and mnist)",
+    )
+    parser.add_argument(
+        "--patience",
+        type=whole_number("--patience", minimum=0),
+        metavar="N",
+        help=f"a table with a validation part: stop when val_loss has not improved for N epochs "
+        f"and keep the best epoch's weights ({DEFAULT_PATIENCE}; 0: off, train every epoch)",
     )
     parser.add_argument(
         "--batch-size",
@@ -191,9 +229,22 @@ def parse_hidden(text: str) -> list[int]:
 # -- the steps -----------------------------------------------------------------------------------
 
 
-def _load_training_data(spec: str, target: str | None, task: str | None) -> Data:
+def _load_training_data(args: argparse.Namespace) -> Data:
+    spec, target, task = args.data, args.target, args.task
     if is_csv(spec):
-        return load_csv(spec, target, task)
+        return load_table(
+            spec,
+            target,
+            task,
+            features=_names(args.features),
+            drop=_names(args.drop) or (),
+            missing=args.missing,
+            delimiter=args.delimiter,
+            encoding=args.encoding,
+        )
+    for flag in ("features", "drop", "delimiter", "encoding"):
+        if getattr(args, flag) is not None:
+            raise UserError(f"--{flag} is for a CSV file; {spec} is a named data set")
     data = load_named(spec)
     if target is not None and target != data.target:
         raise UserError(
@@ -205,6 +256,13 @@ def _load_training_data(spec: str, target: str | None, task: str | None) -> Data
             f"--task {task}: the data set {data.name} is a {data.task} task; leave --task out"
         )
     return data
+
+
+def _names(text: str | None) -> list[str] | None:
+    """Column names from ``"a,b"`` (``None`` when the flag is not given)."""
+    if text is None:
+        return None
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def _check_classes(data: Data) -> None:
@@ -227,6 +285,25 @@ def _split_and_standardize(
 ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], Any]:
     """The training, validation and test parts, standardized with the training part's numbers."""
     parts: dict[str, tuple[np.ndarray, np.ndarray]] = {"training": (data.x, data.y)}
+    if data.table is not None and data.columns is not None:
+        # A CSV file: x holds row numbers; fill, encode and standardize with the training
+        # rows' numbers only.
+        if validation_split > 0:
+            with user_input(ValueError, about="--validation-split"):
+                training, validation = train_validation_split(
+                    data.x, data.y, validation_split, seed
+                )
+            parts = {"training": training, "validation": validation}
+        table, columns = data.table, data.columns
+        preprocessor = TablePreprocessor.fit(table, columns, parts["training"][0])
+        parts = {
+            name: (preprocessor.transform(table, columns, rows), y)
+            for name, (rows, y) in parts.items()
+        }
+        # The saved feature names are the network's inputs (``island=Dream``, ...); the raw
+        # columns are in the preprocessing.
+        data.feature_names = tuple(preprocessor.feature_names)
+        return parts, preprocessor
     if validation_split > 0:
         # Too few rows to hold out any (or to keep any): the user's data and flag.
         with user_input(ValueError, about="--validation-split"):
@@ -338,13 +415,23 @@ def _refuse_divergence(reason: str | None, args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     """Train, print the metrics of each part, save the model (and the curves)."""
     # 1. Check everything that can be checked before any work.
-    hidden = parse_hidden(args.hidden)
+    if args.hidden is not None:
+        hidden = parse_hidden(args.hidden)  # checked before any work
     out, plot = _check_outputs(args)
     callbacks = _backup(args)
-    data = _load_training_data(args.data, args.target, args.task)
+    data = _load_training_data(args)
     _check_classes(data)
+    if args.hidden is None:
+        hidden = parse_hidden(DEFAULT_HIDDEN_TABLE if data.is_table else DEFAULT_HIDDEN)
     large = data.name in LARGE_IMAGE_SETS or data.name.startswith("mnist:")
-    epochs = args.epochs or (DEFAULT_EPOCHS_IMAGES if large else DEFAULT_EPOCHS_TABLE)
+    patience = DEFAULT_PATIENCE if args.patience is None else args.patience
+    early = data.is_table and args.validation_split > 0 and patience > 0
+    if early:
+        # Validation-based early stopping, the best epoch's weights restored: small tables
+        # underfit with a fixed 20 epochs (iris 0.76) and overfit with many.
+        callbacks = [*callbacks, EarlyStopping("val_loss", patience, restore_best_weights=True)]
+    table_epochs = DEFAULT_EPOCHS_EARLY if early else DEFAULT_EPOCHS_TABLE
+    epochs = args.epochs or (DEFAULT_EPOCHS_IMAGES if large else table_epochs)
 
     # 2. Split, then standardize with the training part's statistics only.
     parts, scaler = _split_and_standardize(data, args.validation_split, args.seed)
@@ -401,6 +488,15 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         raise  # the command line exits with 130
+    stopper = next((c for c in callbacks if isinstance(c, EarlyStopping)), None)
+    if root and stopper is not None and stopper.best_epoch is not None:
+        where = (
+            f"stopped after epoch {stopper.stopped_epoch + 1}; " if stopper.stopped_epoch else ""
+        )
+        print(
+            f"{where}kept the weights of epoch {stopper.best_epoch + 1} "
+            f"(best val_loss {stopper.best:.4f})"
+        )
     _refuse_divergence(history.stop_reason if history.diverged else None, args)
     if data.task == "regress":
         _fold_target_scaling(model, y_mean, y_std)

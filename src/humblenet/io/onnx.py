@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 
 from humblenet import __version__
+from humblenet.data.csv import Standardizer
+from humblenet.data.table import TablePreprocessor
 from humblenet.io.atomic import write_atomically
 from humblenet.io.safetensors import _check_flat, check_suffix
 from humblenet.nn.containers import Sequential, output_shape
@@ -44,6 +46,9 @@ OPSET = 17
 
 IR_VERSION = 8
 """The ONNX file format version written: the one that goes with opset 17, for older readers."""
+
+ML_OPSET = 3
+"""The ai.onnx.ml operator set of the preprocessing's ``Imputer`` and ``OneHotEncoder``."""
 
 _INSTALL_HINT = 'install the optional extra with: pip install "humblenet[onnx]"'
 
@@ -67,9 +72,12 @@ class Graph:
     def __init__(self, onnx: Any, dtype: np.dtype) -> None:
         self.onnx = onnx
         self.dtype = dtype
+        self.element_type = _element_type(onnx, dtype)
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self._constants: dict[float, str] = {}
+        self.inputs: list[Any] = []
+        self.domains: set[str] = set()
         self._count = 0
         self._layer: Module | None = None
         self._prefix = ""
@@ -80,17 +88,43 @@ class Graph:
         ``name`` there (its index in PyTorch's numbering, which names its weights)."""
         self._layer, self._prefix, self._name = layer, str(index), name
 
-    def node(self, op_type: str, inputs: list[str], **attributes: Any) -> str:
-        """Append one operator; return the name of its output."""
+    def node(self, op_type: str, inputs: list[str], domain: str = "", **attributes: Any) -> str:
+        """Append one operator (of the ``domain`` operator set, e.g. ``"ai.onnx.ml"``); return
+        the name of its output."""
         self._count += 1
         prefix = self._prefix
         output = f"{prefix}.{op_type.lower()}_{self._count}"
+        if domain:
+            self.domains.add(domain)
         self.nodes.append(
             self.onnx.helper.make_node(
-                op_type, inputs, [output], name=f"{prefix}.{op_type}_{self._count}", **attributes
+                op_type,
+                inputs,
+                [output],
+                name=f"{prefix}.{op_type}_{self._count}",
+                domain=domain or None,
+                **attributes,
             )
         )
         return output
+
+    def input(self, name: str, kind: str, shape: list[int]) -> str:
+        """A graph input ``name`` of ``kind`` ``"float"`` (the model's dtype) or ``"string"``,
+        of shape ``(batch, *shape)``."""
+        element = self.element_type if kind == "float" else self.onnx.TensorProto.STRING
+        self.inputs.append(
+            self.onnx.helper.make_tensor_value_info(name, element, ["batch", *shape])
+        )
+        return name
+
+    def array(self, value: np.ndarray) -> str:
+        """A constant array (numbers in the model's dtype unless integer, or text) as a weight
+        of the graph; return its name."""
+        if value.dtype.kind == "f":
+            value = value.astype(self.dtype)
+        name = f"{self._prefix or 'preprocessing'}.constant_{len(self.initializers)}"
+        self.initializers.append(self.onnx.numpy_helper.from_array(value, name))
+        return name
 
     def parameter(self, attribute: str) -> str:
         """The current layer's parameter or buffer ``attribute`` as a weight of the graph; a
@@ -135,8 +169,26 @@ def _element_type(onnx: Any, dtype: np.dtype) -> int:
     return int(types[dtype.name])
 
 
+def _preprocessing(graph: Graph, preprocessing: dict[str, Any] | None, model: Sequential) -> str:
+    """The graph's inputs and the preprocessing nodes; return the network's input."""
+    assert model.input_shape is not None
+    if isinstance(preprocessing, dict) and "columns" in preprocessing:
+        return TablePreprocessor.from_dict(preprocessing).to_onnx(graph)
+    x = graph.input("input", "float", list(model.input_shape))
+    if isinstance(preprocessing, dict) and "mean" in preprocessing:
+        scaler = Standardizer.from_dict(preprocessing)
+        assert scaler.mean is not None and scaler.std is not None
+        centred = graph.node("Sub", [x, graph.array(scaler.mean)])
+        x = graph.node("Div", [centred, graph.array(scaler.std)])
+    return x
+
+
 def export_onnx(
-    model: Sequential, path: str | os.PathLike[str], *, metadata: dict[str, Any] | None = None
+    model: Sequential,
+    path: str | os.PathLike[str],
+    *,
+    metadata: dict[str, Any] | None = None,
+    preprocessing: dict[str, Any] | None = None,
 ) -> None:
     """Write ``model`` as an ONNX file (opset 17), checked by ``onnx.checker``, atomically.
 
@@ -145,6 +197,11 @@ def export_onnx(
         path: the file to write (``.onnx`` by convention); replaced if it exists.
         metadata: text keys to JSON data, written as the ONNX model's ``metadata_props`` (e.g.
             ``class_names``); by default a loaded model's ``metadata``, if it has one.
+        preprocessing: the model file's ``preprocessing`` (``metadata["preprocessing"]``) to
+            put in front of the network, so the graph takes the raw columns: a
+            ``TablePreprocessor``'s (one input per raw column, named after it; see
+            :meth:`humblenet.data.table.TablePreprocessor.to_onnx`) or a ``Standardizer``'s
+            (the one input, then ``(x - mean) / std``). ``None``: the network alone.
 
     Raises:
         ImportError: onnx is not installed.
@@ -158,7 +215,7 @@ def export_onnx(
     dtype = parameters[0].dtype if parameters else np.dtype(np.float32)
     element_type = _element_type(onnx, dtype)
     graph = Graph(onnx, dtype)
-    x = "input"
+    x = _preprocessing(graph, preprocessing, model)
     for index, (name, layer) in enumerate(model.named_children()):
         graph.enter(index, name, layer)
         try:
@@ -168,10 +225,7 @@ def export_onnx(
                 f"export_onnx: layer {index} ({type(layer).__name__}) has no ONNX translation; "
                 "define to_onnx(graph, x) on its class (see humblenet.io.onnx)"
             ) from None
-    if graph.nodes:
-        graph.nodes[-1].output[0] = "output"
-    else:
-        graph.nodes.append(onnx.helper.make_node("Identity", ["input"], ["output"]))
+    graph.nodes.append(onnx.helper.make_node("Identity", [x], ["output"]))
 
     assert model.input_shape is not None
     shape = output_shape(model, model.input_shape)
@@ -179,13 +233,15 @@ def export_onnx(
     onnx_graph = helper.make_graph(
         graph.nodes,
         model.name,
-        [helper.make_tensor_value_info("input", element_type, ["batch", *model.input_shape])],
+        graph.inputs,
         [helper.make_tensor_value_info("output", element_type, ["batch", *shape])],
         graph.initializers,
     )
+    opsets = [helper.make_opsetid("", OPSET)]
+    opsets += [helper.make_opsetid(domain, ML_OPSET) for domain in sorted(graph.domains)]
     proto = helper.make_model(
         onnx_graph,
-        opset_imports=[helper.make_opsetid("", OPSET)],
+        opset_imports=opsets,
         producer_name="humblenet",
         producer_version=__version__,
         ir_version=IR_VERSION,
