@@ -225,7 +225,10 @@ def export_onnx(
                 f"export_onnx: layer {index} ({type(layer).__name__}) has no ONNX translation; "
                 "define to_onnx(graph, x) on its class (see humblenet.io.onnx)"
             ) from None
-    graph.nodes.append(onnx.helper.make_node("Identity", [x], ["output"]))
+    if graph.nodes and list(graph.nodes[-1].output) == [x]:
+        graph.nodes[-1].output[0] = "output"  # the last operator writes the graph's output
+    else:  # no operator (an empty model) or the result is an earlier one's: pass it through
+        graph.nodes.append(onnx.helper.make_node("Identity", [x], ["output"]))
 
     assert model.input_shape is not None
     shape = output_shape(model, model.input_shape)
