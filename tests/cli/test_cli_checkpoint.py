@@ -72,6 +72,28 @@ def test_checkpoint_mistakes(tmp_path: Path, capsys, monkeypatch) -> None:
         [*ARGUMENTS, "--checkpoint-dir", "empty", "--resume"],
         ["no backup in", "to continue from"],
     )
+    # A folder that cannot be made is found before training, not after its first epoch.
+    check_mistake(
+        tmp_path,
+        capsys,
+        [*ARGUMENTS, "--checkpoint-dir", "flowers.csv/backup"],
+        ["--checkpoint-dir flowers.csv/backup: cannot make the folder"],
+    )
+
+
+def test_resuming_with_another_network_is_one_line(tmp_path: Path, capsys, monkeypatch) -> None:
+    """A backup of another architecture is refused in one line (a traceback before), and the
+    backup stays for the run it belongs to."""
+    write_flowers(tmp_path / "flowers.csv")
+    (tmp_path / "killed_run.py").write_text(_KILLED_RUN)
+    resumable = [*ARGUMENTS, "--checkpoint-dir", "backup"]
+    killed = python("killed_run.py", "1", str(int(signal.SIGKILL)), *resumable, cwd=tmp_path)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    backups = {p.name: p.read_bytes() for p in (tmp_path / "backup").iterdir()}
+    monkeypatch.chdir(tmp_path)
+    other = [a if a != "8" else "5" for a in resumable]  # --hidden 5 instead of 8
+    check_mistake(tmp_path, capsys, [*other, "--resume"], ["does not fit this run", "same"])
+    assert {p.name: p.read_bytes() for p in (tmp_path / "backup").iterdir()} == backups
 
 
 def test_ctrl_c_backs_up_exits_130_and_resumes(tmp_path: Path) -> None:

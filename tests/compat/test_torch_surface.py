@@ -346,3 +346,23 @@ def test_data_sets_and_loaders_refuse_bad_input_and_say_why():
     dataset = TensorDataset(hn.arange(3))
     assert dataset[1][0].item() == 1 and len(dataset) == 3
     assert DataLoader(dataset, num_workers=2, pin_memory=True).batch_size == 1
+
+
+def test_a_hand_written_loop_resumes_its_loader_at_the_saved_epoch(tmp_path) -> None:
+    """A PyTorch-style loop saves its epoch with save_checkpoint; a new loader set to that epoch
+    (``loader.set_epoch``) visits the same batches as the loader that never stopped."""
+    x = hn.arange(40).float().reshape(20, 2)
+    data = TensorDataset(x, hn.arange(20))
+
+    def loader():
+        return DataLoader(data, batch_size=6, shuffle=True, generator=hn.manual_seed(3))
+
+    straight = loader()
+    epochs = [[y.numpy().tolist() for _, y in straight] for _ in range(3)]
+    model = nn.Linear(2, 1)
+    hn.save_checkpoint(tmp_path / "c.safetensors", model=model, epoch=2)
+    resumed = loader()
+    resumed.set_epoch(hn.load_checkpoint(tmp_path / "c.safetensors", model=model)["epoch"])
+    assert resumed.epoch == 2
+    assert [y.numpy().tolist() for _, y in resumed] == epochs[2]
+    assert epochs[0] != epochs[2]  # the orders differ from epoch to epoch

@@ -317,13 +317,17 @@ def test_ctrl_c_stops_after_the_batch_and_backs_up(tmp_path: Path, after: int) -
         assert a.tobytes() == b.tobytes()
 
 
-def test_a_damaged_newest_backup_falls_back_to_the_one_before(tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", ["truncated", "text"])
+def test_a_damaged_newest_backup_falls_back_to_the_one_before(tmp_path: Path, damage) -> None:
     reference_model = _model()
     reference = _fit(reference_model, None)
     with pytest.raises(RuntimeError, match="crash"):
         _fit(_model(), tmp_path, _Crash(9), save_freq=2)
     newest = BackupAndRestore(tmp_path).backups()[-1]
-    newest.write_bytes(newest.read_bytes()[:-5])  # a bad disk: its last bytes are gone
+    if damage == "truncated":
+        newest.write_bytes(newest.read_bytes()[:-5])  # a bad disk: its last bytes are gone
+    else:  # its first 8 bytes, read as a length, announce a header of 7.5e17 bytes
+        newest.write_text("garbage\n")
     resumed_model = _model()
     with pytest.warns(UserWarning, match=f"cannot resume from {newest.name}"):
         resumed = _fit(resumed_model, tmp_path, save_freq=2)

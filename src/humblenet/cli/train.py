@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,12 @@ from humblenet.io.atomic import WriteError, stage
 from humblenet.io.safetensors import ModelFileError
 from humblenet.optim import OPTIMIZERS
 from humblenet.plots import picture_bytes, picture_format, plot_history
-from humblenet.training.callbacks import BackupAndRestore, Callback, EarlyStopping
+from humblenet.training.callbacks import (
+    BackupAndRestore,
+    BackupMismatchError,
+    Callback,
+    EarlyStopping,
+)
 
 DEFAULT_HIDDEN = "64,32"
 DEFAULT_HIDDEN_TABLE = "100"
@@ -395,6 +401,13 @@ def _backup(args: argparse.Namespace) -> list[Callback]:
         )
     if args.resume and not found:
         raise UserError(f"--resume: there is no backup in {folder} to continue from")
+    if not folder.exists():  # found now, before training, not after its first epoch
+        missing = next(p for p in [folder, *folder.parents] if p.exists())
+        if not missing.is_dir() or not os.access(missing, os.W_OK | os.X_OK):
+            raise UserError(
+                f"--checkpoint-dir {folder}: cannot make the folder ({missing} is not a "
+                "writable folder); give a folder that can be created and written"
+            )
     if found and distributed.rank() == 0:
         print(f"resuming from {found[-1]}")
     return [backup]
@@ -469,7 +482,7 @@ def run(args: argparse.Namespace) -> int:
         validation_data = (x_v, learned_target(y_v))
     try:
         # A backup that cannot be written (the disk full) or read is the user's to fix.
-        with user_input(WriteError, ModelFileError, about="--checkpoint-dir"):
+        with user_input(WriteError, ModelFileError, BackupMismatchError, about="--checkpoint-dir"):
             history = model.fit(
                 parts["training"][0],
                 learned_target(parts["training"][1]),

@@ -512,6 +512,13 @@ def _read_header(path: Path) -> tuple[dict[str, Any], int]:
     return header, 8 + length
 
 
+def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A safetensors file's header (tensor entries and ``__metadata__``), read with the same
+    bounds as a model file: the 8-byte length checked against the file before anything else is
+    read, then the JSON's size and depth. Raises ModelFileError, in one line, otherwise."""
+    return _read_header(Path(path))[0]
+
+
 def _read_tensors(path: Path, header: dict[str, Any], start: int) -> dict[str, bytes]:
     """The raw bytes of every tensor, read one at a time (their sizes are checked already)."""
     raw: dict[str, bytes] = {}

@@ -20,12 +20,14 @@ from typing import Any
 import numpy as np
 
 from humblenet import distributed
+from humblenet.io.atomic import WriteError
 from humblenet.io.safetensors import ModelFileError
 from humblenet.training.checkpoint import load_checkpoint, read_metadata, save_checkpoint
 from humblenet.validation import whole
 
 __all__ = [
     "BackupAndRestore",
+    "BackupMismatchError",
     "Callback",
     "EarlyStopping",
     "History",
@@ -314,6 +316,11 @@ class NanGuard(Callback):
         return True
 
 
+class BackupMismatchError(ValueError):
+    """A backup that reads but belongs to another run: its weights or optimizer state do not fit
+    the model and optimizer being trained (another architecture, another optimizer)."""
+
+
 class BackupAndRestore(Callback):
     """Back up the whole training run to a folder, so that ``fit`` started again with the same
     arguments after a crash or a kill resumes where the last backup was (Keras'
@@ -369,7 +376,10 @@ class BackupAndRestore(Callback):
         self.steps, self._pending = 0, None
         root = distributed.rank() == 0
         if root:
-            self.backup_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                self.backup_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise WriteError(error.errno, error.strerror, str(self.backup_dir)) from error
         # Rank 0 lists the backups: all ranks then try the same files in the same order.
         backups = [Path(p) for p in distributed.broadcast([str(p) for p in self.backups()])]
         if not backups:
@@ -408,13 +418,19 @@ class BackupAndRestore(Callback):
         for path in reversed(backups):
             try:
                 return load_checkpoint(path, model=self.model, optimizer=self.model.optimizer)
-            except ModelFileError as error:
+            except ModelFileError as error:  # damaged: name it and try the one before
                 warnings.warn(
                     f"BackupAndRestore: cannot resume from {path.name} ({error}); trying the "
                     "backup before it",
                     UserWarning,
                     stacklevel=2,
                 )
+            except ValueError as error:  # it reads, but another run's: never resume elsewhere
+                raise BackupMismatchError(
+                    f"BackupAndRestore: the backup {path} does not fit this run ({error}); "
+                    "resume with the same model and optimizer (on the command line: the same "
+                    f"arguments), or remove {self.backup_dir} to start again"
+                ) from error
         warnings.warn(
             f"BackupAndRestore: no backup in {self.backup_dir} could be read; training starts "
             "from the beginning",

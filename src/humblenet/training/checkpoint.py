@@ -51,6 +51,7 @@ from humblenet.io.safetensors import (
     ModelFileError,
     _import_safetensors,
     as_stored,
+    read_header,
     read_state_dict,
 )
 from humblenet.nn.module import Module
@@ -183,10 +184,8 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def _read_document(path: Path) -> dict[str, Any]:
-    with path.open("rb") as handle:
-        length = int.from_bytes(handle.read(8), "little")
-        header = json.loads(handle.read(length))
-    raw = header.get("__metadata__", {}).get(_KEY)
+    header = read_header(path)  # bounded: a damaged file is refused before it is read whole
+    raw = (header.get("__metadata__") or {}).get(_KEY)
     if raw is None:
         raise ModelFileError(
             f"{path}: this safetensors file is not a humblenet checkpoint (its metadata has no "

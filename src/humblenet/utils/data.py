@@ -131,6 +131,20 @@ class DataLoader:
         """The number of batches in one epoch."""
         return len(self._positions)
 
+    @property
+    def epoch(self) -> int:
+        """The next epoch's number: its order depends on the loader's seed and this alone.
+        A loop resumed from a checkpoint sets it to the epoch it starts with."""
+        return self._positions.epoch
+
+    @epoch.setter
+    def epoch(self, value: int) -> None:
+        self._positions.epoch = value
+
+    def set_epoch(self, epoch: int) -> None:
+        """``loader.epoch = epoch``, under the name torch's DistributedSampler uses."""
+        self.epoch = epoch
+
     def __iter__(self) -> Iterator[Any]:
         for positions in self._positions:
             yield self._batch(positions)
