@@ -30,7 +30,7 @@ import numpy as np
 
 from humblenet import functional as F
 from humblenet.attention import additive_mask, attention_probabilities
-from humblenet.nn.layers.base import Layer
+from humblenet.nn.layers.base import Layer, positive_size
 from humblenet.nn.layers.linear import Linear
 from humblenet.nn.module import Parameter
 from humblenet.nn.registry import register
@@ -38,12 +38,6 @@ from humblenet.random import get_generator
 from humblenet.tensor import Tensor, matmul, permute, reshape
 
 __all__ = ["MultiheadAttention"]
-
-
-def _positive(owner: str, name: str, value: Any) -> int:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def linear_onnx(graph: Any, x: str, prefix: str, bias: bool) -> str:
@@ -103,8 +97,8 @@ class MultiheadAttention(Layer):
     ) -> None:
         super().__init__(None, name)
         owner = "MultiheadAttention"
-        self.embed_dim = _positive(owner, "embed_dim", embed_dim)
-        self.num_heads = _positive(owner, "num_heads", num_heads)
+        self.embed_dim = positive_size(owner, "embed_dim", embed_dim)
+        self.num_heads = positive_size(owner, "num_heads", num_heads)
         if self.embed_dim % self.num_heads:
             raise ValueError(
                 f"{owner}: embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})"
@@ -116,8 +110,8 @@ class MultiheadAttention(Layer):
                 f"{owner}: add_bias_kv=True and add_zero_attn=True are not supported; leave "
                 "them False"
             )
-        self.kdim = self.embed_dim if kdim is None else _positive(owner, "kdim", kdim)
-        self.vdim = self.embed_dim if vdim is None else _positive(owner, "vdim", vdim)
+        self.kdim = self.embed_dim if kdim is None else positive_size(owner, "kdim", kdim)
+        self.vdim = self.embed_dim if vdim is None else positive_size(owner, "vdim", vdim)
         self.head_dim = self.embed_dim // self.num_heads
         self.dropout = float(dropout)
         self.use_bias = bool(bias)

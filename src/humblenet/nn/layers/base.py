@@ -16,6 +16,14 @@ from humblenet.nn.module import Module
 __all__ = ["Layer"]
 
 
+def positive_size(owner: str, name: str, value: Any) -> int:
+    """A layer's size argument (units, channels, heads, ...): a positive integer, else a
+    ValueError naming the layer and the argument."""
+    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def _shape_argument(input_shape: Any) -> tuple[int, ...] | None:
     if input_shape is None:
         return None

@@ -18,19 +18,13 @@ import numpy as np
 
 from humblenet import conv as C
 from humblenet.nn import init
-from humblenet.nn.layers.base import Layer
+from humblenet.nn.layers.base import Layer, positive_size
 from humblenet.nn.module import Parameter
 from humblenet.nn.registry import register
 from humblenet.random import get_generator
 from humblenet.tensor import Tensor
 
 __all__ = ["Conv1d", "Conv2d"]
-
-
-def _positive(owner: str, name: str, value: Any) -> int:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _tuple(value: Any, dims: int) -> tuple[int, ...]:
@@ -58,9 +52,9 @@ class _ConvNd(Layer):
     ) -> None:
         owner = type(self).__name__
         super().__init__(None, name)
-        self.in_channels = _positive(owner, "in_channels", in_channels)
-        self.out_channels = _positive(owner, "out_channels", out_channels)
-        self.groups = _positive(owner, "groups", groups)
+        self.in_channels = positive_size(owner, "in_channels", in_channels)
+        self.out_channels = positive_size(owner, "out_channels", out_channels)
+        self.groups = positive_size(owner, "groups", groups)
         if in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"{owner}: groups={groups} must divide in_channels={in_channels} and "

@@ -21,19 +21,13 @@ import numpy as np
 
 from humblenet import functional as F
 from humblenet import recurrent as R
-from humblenet.nn.layers.base import Layer
+from humblenet.nn.layers.base import Layer, positive_size
 from humblenet.nn.module import Parameter
 from humblenet.nn.registry import register
 from humblenet.random import get_generator
 from humblenet.tensor import Tensor, concatenate, stack
 
 __all__ = ["GRU", "LSTM", "RNN"]
-
-
-def _size(owner: str, name: str, value: Any) -> int:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 class _RNNBase(Layer):
@@ -57,9 +51,9 @@ class _RNNBase(Layer):
     ) -> None:
         owner = type(self).__name__
         super().__init__(None, name)
-        self.input_size = _size(owner, "input_size", input_size)
-        self.hidden_size = _size(owner, "hidden_size", hidden_size)
-        self.num_layers = _size(owner, "num_layers", num_layers)
+        self.input_size = positive_size(owner, "input_size", input_size)
+        self.hidden_size = positive_size(owner, "hidden_size", hidden_size)
+        self.num_layers = positive_size(owner, "num_layers", num_layers)
         if not isinstance(dropout, int | float) or not 0 <= dropout < 1:
             raise ValueError(f"{owner}: dropout must be in [0, 1), got {dropout!r}")
         self.use_bias = bool(bias)
