@@ -113,9 +113,10 @@ def main() -> int:
         start = time.perf_counter()
         write_csv(path, args.rows)
         size_mb = path.stat().st_size / 1e6
+        written = time.perf_counter() - start
         print(f"{args.rows} rows x {COLUMNS} columns, {size_mb:.0f} MB of text, "
-              f"{args.rows * COLUMNS * 4 / 1e6:.0f} MB as float32 "
-              f"(written in {time.perf_counter() - start:.0f} s); 2 cores shared with other jobs")  # fmt: skip
+              f"{args.rows * COLUMNS * 4 / 1e6:.0f} MB as float32 (written in {written:.0f} s); "
+              "2 cores shared with other jobs")  # fmt: skip
         reference = read_numpy(path)
         best = {name: float("inf") for name in names}
         for _ in range(args.repeats):

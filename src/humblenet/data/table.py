@@ -60,7 +60,7 @@ MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "#n/a", "<na>"
 """Cell texts read as a missing value (compared stripped and in lower case)."""
 
 DELIMITERS = (",", ";", "\t", "|")
-_CHUNK_CHARACTERS = 1 << 18  # 256 KB of text: as fast as 4 MB, with 1.16x the table at peak, not 2.1x
+_CHUNK_CHARACTERS = 1 << 18  # 256 KB: as fast as 4 MB; peak 1.16x the table, not 2.1x
 _SAMPLE_CHARACTERS = 1 << 16
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _TEXT, _NUMBER = "text", "number"
@@ -306,9 +306,7 @@ def read_table(
         raise ValueError(f"{name}: cannot be read as {chosen} text ({error})") from None
 
 
-def _read(
-    path: Path, encoding: str, delimiter: str | None, progress: bool, chunk: int
-) -> RawTable:
+def _read(path: Path, encoding: str, delimiter: str | None, progress: bool, chunk: int) -> RawTable:
     name = path.name
     size = path.stat().st_size
     with open(path, encoding=encoding, newline="") as file:
@@ -380,7 +378,9 @@ def _blocks(
     while True:
         read = file.read(chunk)
         text = rest + read
-        cut = text.rfind("\n") + 1 or text.rfind("\r") + 1
+        # After the last LF; without one, after the last CR that is not the text's last
+        # character (which may be the first half of a CRLF).
+        cut = text.rfind("\n") + 1 or text.rfind("\r", 0, len(text) - 1) + 1
         if read and cut == 0:  # no line break yet: read on
             rest = text
             continue
@@ -418,8 +418,8 @@ def _blocks(
 def _rest_of_file(start: str, file: Any) -> Iterator[str]:
     """The lines of ``start`` (the last one completed from ``file``), then ``file``'s lines."""
     lines = io.StringIO(start, newline="").readlines()
-    if lines and not lines[-1].endswith(("\n", "\r")):
-        lines[-1] += file.readline()
+    if lines and not lines[-1].endswith("\n"):  # cut mid-line, or between CR and LF
+        lines[-1:] = io.StringIO(lines[-1] + file.readline(), newline="").readlines()
     yield from lines
     yield from file
 
@@ -427,9 +427,14 @@ def _rest_of_file(start: str, file: Any) -> Iterator[str]:
 def _quoted_blocks(
     reader: Any, state: _Columns, line: int
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Rows cut by the csv module (quotes, line breaks inside quotes), 65,536 at a time."""
+    """Rows cut by the csv module (quotes, line breaks inside quotes), 65,536 at a time, each
+    numbered by the line it starts on."""
+    start = line
     while True:
-        rows = [(line + reader.line_num, cells) for cells in itertools.islice(reader, 65536)]
+        rows = []
+        for cells in itertools.islice(reader, 65536):
+            rows.append((line + 1, cells))
+            line = start + reader.line_num
         if not rows:
             return
         yield _parse_rows(rows, state)
