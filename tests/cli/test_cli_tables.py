@@ -163,3 +163,36 @@ def test_a_table_stops_early_and_keeps_its_best_epoch(tmp_path):
                       "--patience", "0", "--out", "fixed.safetensors", cwd=tmp_path)
     )  # fmt: skip
     assert "Epoch 20/20" in stdout and "kept the weights" not in stdout
+
+
+def test_predict_and_evaluate_take_delimiter_and_encoding(penguins):
+    """The same rows as penguins.csv, written with ';' in Latin-1 (with a column of accented
+    text the model ignores): predict and evaluate with --delimiter/--encoding give what they
+    give on the original file; a wrong encoding or delimiter is one line, exit 2."""
+    folder, _ = penguins
+    frame = pd.read_csv(PENGUINS)
+    frame["note"] = "café"
+    frame.to_csv(folder / "latin.csv", sep=";", encoding="latin-1", index=False)
+    given = ["--delimiter", ";", "--encoding", "latin-1"]
+    expected = ok(humblenet_run("predict", "model.safetensors", "--csv", "penguins.csv",
+                                cwd=folder))  # fmt: skip
+    predicted = ok(humblenet_run("predict", "model.safetensors", "--csv", "latin.csv", *given,
+                                 cwd=folder))  # fmt: skip
+    assert predicted == expected
+    scored = ok(humblenet_run("evaluate", "model.safetensors", "penguins.csv", cwd=folder))
+    scored_latin = ok(humblenet_run("evaluate", "model.safetensors", "latin.csv", *given,
+                                    cwd=folder))  # fmt: skip
+    assert scored_latin.replace("latin.csv", "penguins.csv") == scored
+    for command, wrong, words in [
+        (["predict", "model.safetensors", "--csv", "latin.csv"], ["--encoding", "utf-8"],
+         "cannot be read as utf-8"),
+        (["evaluate", "model.safetensors", "latin.csv"], ["--encoding", "utf-8"],
+         "cannot be read as utf-8"),
+        (["predict", "model.safetensors", "--csv", "latin.csv"], ["--delimiter", ","],
+         "no column(s)"),
+        (["evaluate", "model.safetensors", "latin.csv"], ["--delimiter", "|"],
+         "there is no column"),
+    ]:  # fmt: skip
+        result = humblenet_run(*command, *wrong, cwd=folder)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert len(result.stderr.splitlines()) == 1 and words in result.stderr, result.stderr

@@ -137,6 +137,28 @@ def read_features(spec: str, columns: Sequence[str] | None, flag: str) -> np.nda
         return read_csv_features(path, columns)
 
 
+def add_table_format_arguments(parser: Any) -> None:
+    """``--delimiter`` and ``--encoding``: how a CSV file is written, when detection is wrong."""
+    parser.add_argument(
+        "--delimiter", metavar="CHAR", help="the CSV's field separator, e.g. ';' or tab (detected)"
+    )
+    parser.add_argument(
+        "--encoding", metavar="NAME", help="the CSV's text encoding, e.g. latin-1 (detected)"
+    )
+
+
+def refuse_table_format(args: Any, model: str) -> None:
+    """A UserError when ``--delimiter``/``--encoding`` are given for a model file from before
+    table preprocessing (its CSV files are read as comma-separated UTF-8)."""
+    for flag in ("delimiter", "encoding"):
+        if getattr(args, flag, None) is not None:
+            raise UserError(
+                f"--{flag}: {model} was saved by an older humblenet without table "
+                "preprocessing, and its CSV files are read as comma-separated UTF-8; convert "
+                "the file, or train the model again"
+            )
+
+
 def read_user_table(
     spec: str, delimiter: str | None = None, encoding: str | None = None, flag: str = ""
 ) -> RawTable:

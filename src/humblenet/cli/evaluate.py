@@ -16,7 +16,15 @@ from humblenet.cli._common import (
     format_metrics,
     user_input,
 )
-from humblenet.cli._data import Data, is_csv, load_csv, load_named, read_user_table
+from humblenet.cli._data import (
+    Data,
+    add_table_format_arguments,
+    is_csv,
+    load_csv,
+    load_named,
+    read_user_table,
+    refuse_table_format,
+)
 from humblenet.cli._model import (
     class_names,
     compile_for,
@@ -62,6 +70,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--plot", metavar="FILE", help="a classifier: also save its confusion matrix, e.g. cm.png"
     )
+    add_table_format_arguments(parser)
 
 
 def _remap_classes(model: Any, data: Data, y: np.ndarray) -> np.ndarray:
@@ -91,12 +100,13 @@ def _from_csv(
         )
     preprocessor = table_preprocessor(model)
     if preprocessor is not None:
-        table = read_user_table(args.data)
+        table = read_user_table(args.data, args.delimiter, args.encoding)
         with user_input(ValueError):
             y, names, _, rows = table_target(table, target, task)
         data = Data(table.path.name, rows, y, task, names, None, target, True)
         y = _remap_classes(model, data, y) if task == "classify" else y
         return table_inputs(preprocessor, table, rows), y, data.name
+    refuse_table_format(args, args.model)
     data = load_csv(args.data, target, task, model.metadata.get("feature_names"))
     y = _remap_classes(model, data, data.y) if task == "classify" else data.y
     return standardize(model, data.x, data.name), y, data.name
@@ -132,6 +142,9 @@ def run(args: argparse.Namespace) -> int:
         x, y, name = _from_csv(args, model, task)
         where = f"{name} ({len(x)} rows)"
     else:
+        for flag in ("delimiter", "encoding"):
+            if getattr(args, flag) is not None:
+                raise UserError(f"--{flag} is for a CSV file; {args.data} is a named data set")
         x, y, name = _from_named(args.data, model, task)
         where = f"the test part of {name} ({len(x)} samples)"
     compile_for(model, task)

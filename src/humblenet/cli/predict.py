@@ -14,7 +14,12 @@ from typing import Any
 import numpy as np
 
 from humblenet.cli._common import UserError, add_command, check_output, write_text
-from humblenet.cli._data import read_features, read_user_table
+from humblenet.cli._data import (
+    add_table_format_arguments,
+    read_features,
+    read_user_table,
+    refuse_table_format,
+)
 from humblenet.cli._model import (
     class_names,
     input_size,
@@ -66,6 +71,7 @@ def register(commands: Any) -> None:
     )
     source.add_argument("--csv", metavar="FILE", help="a CSV file of rows to predict")
     parser.add_argument("--output", metavar="FILE", help="write the predictions' CSV here")
+    add_table_format_arguments(parser)
 
 
 def _parse_inputs(pairs: list[str], features: list[str]) -> np.ndarray:
@@ -205,10 +211,12 @@ def run(args: argparse.Namespace) -> int:
         if args.input is not None:
             table = _input_table(args.input, preprocessor.columns)
         else:
-            table = read_user_table(args.csv, flag="--csv")
+            table = read_user_table(args.csv, args.delimiter, args.encoding, flag="--csv")
         x = table_inputs(preprocessor, table)
         outputs = model.predict(x)
     elif args.input is not None:
+        if args.delimiter is not None or args.encoding is not None:
+            raise UserError("--delimiter and --encoding are for --csv; --input takes no file")
         if not features:
             raise UserError(
                 f"{args.model} has no feature names (it was trained on images or saved without "
@@ -216,6 +224,7 @@ def run(args: argparse.Namespace) -> int:
             )
         x = _parse_inputs(args.input, list(features))
     else:
+        refuse_table_format(args, args.model)
         names = list(features) if features else None
         x = _read_csv_samples(args.csv, names, input_size(model))
     if preprocessor is None:

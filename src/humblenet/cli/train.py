@@ -22,7 +22,13 @@ from humblenet.cli._common import (
     user_input,
     whole_number,
 )
-from humblenet.cli._data import Data, is_csv, load_named, load_table
+from humblenet.cli._data import (
+    Data,
+    add_table_format_arguments,
+    is_csv,
+    load_named,
+    load_table,
+)
 from humblenet.cli._model import (
     _build_network,
     _describe_network,
@@ -125,12 +131,7 @@ def register(commands: Any) -> None:
         default="impute",
         help="a missing CSV value: impute it (median / most frequent) or drop its row (impute)",
     )
-    parser.add_argument(
-        "--delimiter", metavar="CHAR", help="the CSV's field separator, e.g. ';' or tab (detected)"
-    )
-    parser.add_argument(
-        "--encoding", metavar="NAME", help="the CSV's text encoding, e.g. latin-1 (detected)"
-    )
+    add_table_format_arguments(parser)
     parser.add_argument(
         "--hidden",
         metavar="SIZES",
