@@ -89,6 +89,24 @@ def standardize(model: Any, x: np.ndarray, where: str) -> np.ndarray:
         return Standardizer.from_dict(preprocessing).transform(x)
 
 
+def standardization(model: Any) -> dict[str, Any] | None:
+    """The model file's ``Standardizer`` (``{"mean", "std"}``, checked), or ``None``: the
+    preprocessing of a named table, and of table models saved before ``TablePreprocessor``."""
+    preprocessing = model.metadata.get("preprocessing")
+    if not isinstance(preprocessing, dict) or "mean" not in preprocessing:
+        return None
+    if "columns" in preprocessing:
+        return None
+    with user_input(ValueError, about="the model file's standardization cannot be applied"):
+        scaler = Standardizer.from_dict(preprocessing)
+    if scaler.mean is None or scaler.mean.shape != (input_size(model),):
+        raise UserError(
+            f"the model file's standardization has {getattr(scaler.mean, 'size', 0)} values, "
+            f"but the network takes {input_size(model)}: the file is damaged"
+        )
+    return scaler.to_dict()
+
+
 def table_preprocessor(model: Any) -> TablePreprocessor | None:
     """The table preprocessing saved with the model (fills, one-hot, standardization), or
     ``None`` for a model trained without it."""

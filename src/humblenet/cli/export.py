@@ -6,15 +6,16 @@ import argparse
 from typing import Any
 
 from humblenet.cli._common import add_command, check_output, user_input
-from humblenet.cli._model import load_model, table_preprocessor
+from humblenet.cli._model import load_model, standardization, table_preprocessor
 from humblenet.io.onnx import export_onnx
 
 DESCRIPTION = (
     "Export a saved model to an ONNX file that ONNX Runtime (and other tools) can run.\n\n"
     "A model trained on a CSV file takes its raw columns, one input per column named after it "
     "(shape (batch, 1): a float, NaN where missing, or a string, empty where missing): the "
-    "graph fills, one-hot encodes and standardizes them as predict does. A model trained on "
-    "images takes one input, the flattened pixels."
+    "graph fills, one-hot encodes and standardizes them as predict does. Any other model takes "
+    "one input, its raw features (the flattened pixels of images), standardized in the graph "
+    "when the model file holds a standardization."
 )
 
 EPILOG = "example:\n  humblenet export model.safetensors model.onnx"
@@ -37,10 +38,11 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     # No onnx installed (ImportError), a layer ONNX cannot express (ValueError), a failed write.
     preprocessor = table_preprocessor(model)
+    if preprocessor is not None:  # a table model: one input per raw column, named after it
+        preprocessing = preprocessor.to_dict()
+    else:  # a Standardizer's mean and std (a named table, or a file from before tables)
+        preprocessing = standardization(model)
     with user_input(ImportError, ValueError, OSError):
-        # A table model takes its raw columns: one input per column, named after it.
-        export_onnx(
-            model, out, preprocessing=None if preprocessor is None else preprocessor.to_dict()
-        )
+        export_onnx(model, out, preprocessing=preprocessing)
     print(f"wrote {out}")
     return 0
