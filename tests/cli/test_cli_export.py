@@ -7,7 +7,11 @@ import io
 
 import numpy as np
 import pytest
-from cli_helper import FEATURES, check_mistake, humblenet_run, ok
+from cli_helper import CLASSES, FEATURES, check_mistake, humblenet_run, ok, write_flowers
+
+import humblenet
+from humblenet import nn
+from humblenet.data import Standardizer
 
 
 def test_export_runs_in_onnx_runtime_on_the_raw_columns(flowers, tmp_path):
@@ -41,11 +45,6 @@ def test_a_model_saved_with_a_standardizer_exports_its_standardization(tmp_path)
     and std in its preprocessing): ONNX Runtime on the raw features equals ``predict``, and
     differs from the network on unstandardized features (what the export gave before)."""
     onnxruntime = pytest.importorskip("onnxruntime")
-    import humblenet
-    from cli_helper import CLASSES, write_flowers
-    from humblenet import nn
-    from humblenet.data import Standardizer
-
     x = write_flowers(tmp_path / "flowers.csv").astype(np.float32)
     model = humblenet.Sequential(
         [nn.Dense(8, activation="relu", seed=0), nn.Dense(3, activation="softmax", seed=1)]

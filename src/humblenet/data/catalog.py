@@ -42,6 +42,7 @@ __all__ = [
     "DatasetInfo",
     "DatasetNotFoundError",
     "FASHION_MNIST_CLASSES",
+    "SHIPPED_TABLES",
     "describe_datasets",
     "fashion_mnist_search_folders",
     "list_datasets",
@@ -57,6 +58,10 @@ DATA_ENVIRONMENT_VARIABLE = "HUMBLENET_DATA"
 SYSTEM_FASHION_MNIST_FOLDER = Path("/usr/share/datasets/fashion-mnist")
 FILES_FOLDER = Path(__file__).parent / "files"
 DIGITS_CSV = FILES_FOLDER / "digits.csv.gz"
+IRIS_CSV = FILES_FOLDER / "iris.csv"
+SHIPPED_TABLES = {"iris": IRIS_CSV, "jogging": JOGGING_CSV}
+"""The CSV files shipped in the package, with a header row, that ``humblenet datasets --copy
+NAME FILE`` writes out (sources and licences in ``files/README.md``)."""
 
 FASHION_MNIST_CLASSES = (
     "T-shirt/top",
@@ -596,4 +601,9 @@ def describe_datasets() -> str:
         blocks.append(
             f"{info.name} ({info.task}): {info.description}\n  size: {info.size}\n  {where}"
         )
+    blocks.append(
+        "CSV tables shipped in the package (humblenet datasets --copy NAME FILE writes one out): "
+        + ", ".join(SHIPPED_TABLES)
+        + "\n  iris: Fisher's 150 iris flowers (4 measurements in cm, species), CC BY 4.0"
+    )
     return "\n".join(blocks)
