@@ -8,8 +8,10 @@ shipped under tests/data/tables): a stratified 75/25 split (``train_test_split``
 fills, one-hot and standardization); the test part is scored with the saved model. The
 scikit-learn side standardizes (``StandardScaler``; penguins: median / most-frequent fills and
 one-hot first, as humblenet does) and fits ``MLPClassifier(random_state=0)`` on the whole
-training part. Run: ``python benchmarks/bench_tables.py [TRAIN OPTIONS]`` (about a minute on 2
-shared cores).
+training part. Run: ``python benchmarks/bench_tables.py [--seeds N] [TRAIN OPTIONS]`` (about
+15 s per seed on 2 shared cores). With ``--seeds N`` each side trains N times (humblenet
+``--seed 0..N-1``, scikit-learn ``random_state=0..N-1``) on the same split, and the mean
+accuracy is shown: one seed moves a table's accuracy by one or two test rows either way.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from humblenet import cli, load
 from humblenet.cli._model import table_inputs, table_preprocessor
 from humblenet.data.table import read_table
 
-EXTRA = sys.argv[1:]
+SEEDS = int(sys.argv[sys.argv.index("--seeds") + 1]) if "--seeds" in sys.argv else 1
+EXTRA = [a for i, a in enumerate(sys.argv[1:]) if "--seeds" not in sys.argv[i : i + 2]]
 """Options passed on to ``humblenet train`` (none: its defaults), e.g. ``--patience 50``."""
 PENGUINS = Path(__file__).parents[1] / "tests" / "data" / "tables" / "penguins.csv"
 
@@ -59,7 +62,7 @@ def tables() -> dict[str, pd.DataFrame]:
     return found
 
 
-def sklearn_accuracy(train: pd.DataFrame, test: pd.DataFrame) -> float:
+def sklearn_accuracy(train: pd.DataFrame, test: pd.DataFrame, seed: int = 0) -> float:
     x, y = train.drop(columns="label"), train["label"]
     text = [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]
     numbers = [c for c in x.columns if c not in text]
@@ -74,20 +77,22 @@ def sklearn_accuracy(train: pd.DataFrame, test: pd.DataFrame) -> float:
             text,
         ),
     )
-    model = make_pipeline(prepare, MLPClassifier(random_state=0))
+    model = make_pipeline(prepare, MLPClassifier(random_state=seed))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # its default 200 iterations
         model.fit(x, y)
     return float(model.score(test.drop(columns="label"), test["label"]))
 
 
-def humblenet_accuracy(train: pd.DataFrame, test: pd.DataFrame, folder: Path) -> tuple[float, str]:
+def humblenet_accuracy(
+    train: pd.DataFrame, test: pd.DataFrame, folder: Path, seed: int = 0
+) -> tuple[float, str]:
     train.to_csv(folder / "train.csv", index=False)
     test.to_csv(folder / "test.csv", index=False)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         status = cli.main(["train", str(folder / "train.csv"), "--target", "label",
-                           "--out", str(folder / "m.safetensors"), *EXTRA])  # fmt: skip
+                           "--out", str(folder / "m.safetensors"), "--seed", str(seed), *EXTRA])  # fmt: skip
     assert status == 0, out.getvalue()
     kept = next((line for line in out.getvalue().splitlines() if "kept the weights" in line), "")
     model = load(folder / "m.safetensors")
@@ -102,7 +107,8 @@ def humblenet_accuracy(train: pd.DataFrame, test: pd.DataFrame, folder: Path) ->
 
 
 def main() -> int:
-    print("test accuracy, stratified 75/25 split (random_state=0); 2 cores shared with others")
+    print("test accuracy, stratified 75/25 split (random_state=0); 2 cores shared with others"
+          + (f"; mean of {SEEDS} seeds each" if SEEDS > 1 else ""))  # fmt: skip
     print(f"{'table':<14}{'rows':>6}{'humblenet':>11}{'sklearn MLP':>13}{'ratio':>7}  "
           "humblenet: epochs, seconds / sklearn seconds")  # fmt: skip
     with tempfile.TemporaryDirectory() as temporary:
@@ -111,11 +117,12 @@ def main() -> int:
                 frame, test_size=0.25, stratify=frame["label"], random_state=0
             )
             start = time.perf_counter()
-            ours, kept = humblenet_accuracy(train, test, Path(temporary))
-            ours_s = time.perf_counter() - start
+            runs = [humblenet_accuracy(train, test, Path(temporary), s) for s in range(SEEDS)]
+            ours, kept = float(np.mean([a for a, _ in runs])), runs[0][1]
+            ours_s = (time.perf_counter() - start) / SEEDS
             start = time.perf_counter()
-            theirs = sklearn_accuracy(train, test)
-            theirs_s = time.perf_counter() - start
+            theirs = float(np.mean([sklearn_accuracy(train, test, s) for s in range(SEEDS)]))
+            theirs_s = (time.perf_counter() - start) / SEEDS
             print(f"{name:<14}{len(frame):>6}{ours:>11.3f}{theirs:>13.3f}{ours / theirs:>7.3f}  "
                   f"{kept}, {ours_s:.1f} s / {theirs_s:.1f} s")  # fmt: skip
     return 0

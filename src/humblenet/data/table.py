@@ -12,16 +12,27 @@ Reading (``read_table``):
   ignored) is NaN; a column whose first value present is text is a text (categorical) column,
   kept as category codes; a number beyond float32's range is refused by name.
 
-The file is read in chunks of about 4 MB of text into a float32 array that grows by half when
-full (first sized from the sample's line length), so memory is the float32 table plus one
-chunk. A chunk of plain numbers is parsed by NumPy's own C parser (``numpy.loadtxt`` on the
-chunk's lines), so the reader is as fast as ``numpy.loadtxt`` on a numeric file; a chunk with
-text, missing values or quotes goes through the ``csv`` module. Measured on a 38 MB file of
-200,000 × 21 numbers (2 cores shared with other jobs): ``numpy.loadtxt`` 0.74-1.02 s, NumPy's
-parser chunk by chunk 0.75-0.76 s, the ``csv`` module and ``float()`` 3.2 s, pandas'
-``read_csv`` 0.25 s. pandas is faster, but it is not a requirement, and two readers would read
-some files differently. (No benchmark of the reader is shipped yet: these figures are from a
-one-off script.)
+The file is streamed in chunks of about 256 KB of text (each cut after its last line break)
+into a float32 array that grows by half when full (first sized from the sample's line length),
+so memory is the float32 table plus a few times one chunk. Each chunk goes the fastest way that
+reads it exactly:
+
+1. plain decimals (``-12.5``: a sign, digits, a dot; no exponent, space or gap): parsed by NumPy
+   array operations over the chunk's bytes (``_plain_numbers``), the same float64 as ``float``
+   then rounded to float32, as ``numpy.loadtxt`` does;
+2. other numbers (exponents, spaces): NumPy's C parser (``numpy.loadtxt`` on the chunk's lines);
+3. text, missing values: the ``csv`` module; from the first chunk holding a quote on, the
+   ``csv`` module cuts the rest of the file (a quoted field may hold a line break).
+
+The same file gives the same table for any chunk size (tested from one character up). UTF-8
+is tried while reading and the file read again as Latin-1 if it is not UTF-8.
+
+Measured with ``benchmarks/bench_csv.py`` on the issue's file (1.1 M rows × 21 numbers, 189 MB
+of text, 88 MiB as float32; 2 cores shared with other jobs, load average 3 to 10): this reader
+2.0-2.5× as fast as ``numpy.loadtxt`` (its C parser alone read 4 MB chunks in 89 ms where step 1
+took 49 ms), peak memory 1.16× the float32 table (``loadtxt`` 1.19×); pandas' ``read_csv`` is
+faster again (about 1.5×) but peaks at 4.1× the table, and it is not a requirement. Before
+step 1 and the 256 KB chunks this reader was 0.86× ``loadtxt`` (4 MB chunks, 1.28×).
 
 Preprocessing (``TablePreprocessor``), fitted on the training rows and saved with the model:
 missing numbers take the column's median and missing text its most frequent value (as
