@@ -118,7 +118,7 @@ def test_train_digits_for_two_epochs(tmp_path):
 def test_train_help_states_the_defaults(capsys):
     _, out, _ = run_main(["train", "--help"], capsys)
     for default in (
-        "--hidden 100 for a table, 64,32 for images",
+        "--hidden 200 for a table, 64,32 for images",
         "--epochs 500 for a table",
         "--patience 20",
         "5 for fashion-mnist",
