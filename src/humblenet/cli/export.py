@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     # No onnx installed (ImportError), a layer ONNX cannot express (ValueError), a failed write.
     preprocessor = table_preprocessor(model)
+    preprocessing: dict[str, Any] | None
     if preprocessor is not None:  # a table model: one input per raw column, named after it
         preprocessing = preprocessor.to_dict()
     else:  # a Standardizer's mean and std (a named table, or a file from before tables)

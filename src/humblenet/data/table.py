@@ -320,7 +320,10 @@ def read_table(
 def _read(path: Path, encoding: str, delimiter: str | None, progress: bool, chunk: int) -> RawTable:
     name = path.name
     size = path.stat().st_size
-    with open(path, encoding=encoding, newline="") as file:
+    with (
+        open(path, "rb") as binary,
+        io.TextIOWrapper(binary, encoding=encoding, newline="") as file,
+    ):
         sample = file.read(_SAMPLE_CHARACTERS)
         if not sample.strip():
             raise ValueError(f"{name}: the file is empty; expected a header row and data rows")
@@ -353,7 +356,7 @@ def _read(path: Path, encoding: str, delimiter: str | None, progress: bool, chun
             for block, lines in _blocks(file, delimiter, state, line, max(1, chunk)):
                 store.append(block, lines)
                 if bar is not None:
-                    bar.update(file.buffer.tell())
+                    bar.update(binary.tell())  # bytes read so far
         finally:
             if bar is not None:
                 bar.close()
