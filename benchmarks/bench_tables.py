@@ -92,7 +92,8 @@ def humblenet_accuracy(
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         status = cli.main(["train", str(folder / "train.csv"), "--target", "label",
-                           "--out", str(folder / "m.safetensors"), "--seed", str(seed), *EXTRA])  # fmt: skip
+                           "--out", str(folder / "m.safetensors"), "--seed", str(seed),
+                           *EXTRA])  # fmt: skip
     assert status == 0, out.getvalue()
     kept = next((line for line in out.getvalue().splitlines() if "kept the weights" in line), "")
     model = load(folder / "m.safetensors")
