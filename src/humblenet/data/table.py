@@ -28,10 +28,10 @@ The same file gives the same table for any chunk size (tested from one character
 is tried while reading and the file read again as Latin-1 if it is not UTF-8.
 
 Measured with ``benchmarks/bench_csv.py`` on the issue's file (1.1 M rows × 21 numbers, 189 MB
-of text, 88 MiB as float32; 2 cores shared with other jobs, load average 3 to 10): this reader
-2.0-2.5× as fast as ``numpy.loadtxt`` (its C parser alone read 4 MB chunks in 89 ms where step 1
+of text, 88 MiB as float32; 2 cores shared with other jobs, load average 3 to 17): this reader
+2.0-2.6× as fast as ``numpy.loadtxt`` (its C parser alone read 4 MB chunks in 89 ms where step 1
 took 49 ms), peak memory 1.16× the float32 table (``loadtxt`` 1.19×); pandas' ``read_csv`` is
-faster again (about 1.5×) but peaks at 4.1× the table, and it is not a requirement. Before
+faster again (1.4-1.7×) but peaks at 4.1× the table, and it is not a requirement. Before
 step 1 and the 256 KB chunks this reader was 0.86× ``loadtxt`` (4 MB chunks, 1.28×).
 
 Preprocessing (``TablePreprocessor``), fitted on the training rows and saved with the model:
