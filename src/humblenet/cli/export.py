@@ -14,7 +14,8 @@ DESCRIPTION = (
     "A model trained on a CSV file takes its raw columns, one input per column named after it "
     "(shape (batch, 1): a float, NaN where missing, or a string, empty where missing): the "
     "graph fills, one-hot encodes and standardizes them as predict does. A model trained on "
-    "images takes one input, the flattened pixels."
+    "images takes one input: the flattened pixels (an MLP), or images (batch, channels, height, "
+    "width) (--model cnn)."
 )
 
 EPILOG = "example:\n  humblenet export model.safetensors model.onnx"

@@ -40,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"features ({len(metadata['feature_names'])}): {', '.join(metadata['feature_names'])}"
         )
+    elif len(model.input_shape) > 1:
+        shape = "×".join(str(size) for size in model.input_shape)
+        print(f"inputs: images {shape} (channels × height × width), {input_size(model)} values")
     else:
         print(f"inputs: {input_size(model)} values per sample")
     preprocessing = metadata.get("preprocessing")
