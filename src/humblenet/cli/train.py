@@ -109,8 +109,8 @@ defaults: --hidden {DEFAULT_HIDDEN_TABLE} for a table, {DEFAULT_HIDDEN} for imag
 --activation relu, --epochs {DEFAULT_EPOCHS_EARLY} for a table (ended by --patience \
 {DEFAULT_PATIENCE}; {DEFAULT_EPOCHS_TABLE} with --patience 0 or no validation part; \
 {DEFAULT_EPOCHS_IMAGES} for fashion-mnist and mnist, {DEFAULT_EPOCHS_CNN} with --model cnn),
-  --batch-size {DEFAULT_BATCH_SIZE} ({DEFAULT_BATCH_SIZE_CNN} with --model cnn), --optimizer adam, its own learning rate
-  (adam: 0.001; {DEFAULT_LEARNING_RATE_CNN} with --model cnn),
+  --batch-size {DEFAULT_BATCH_SIZE} ({DEFAULT_BATCH_SIZE_CNN} with --model cnn), --optimizer adam,
+  its own learning rate (adam: 0.001; {DEFAULT_LEARNING_RATE_CNN} with --model cnn),
   --validation-split 0.2, --seed 0, --out model.safetensors
 
 examples:

@@ -121,7 +121,9 @@ class ImageAugmentation:
         return {"shift": self.shift, "flip": self.flip, "channels": self.channels}
 
     def __repr__(self) -> str:
-        return f"ImageAugmentation(shift={self.shift}, flip={self.flip}, channels={self.channels!r})"
+        return (
+            f"ImageAugmentation(shift={self.shift}, flip={self.flip}, channels={self.channels!r})"
+        )
 
     def check(self, shape: tuple[int, ...], owner: str = "ImageAugmentation") -> None:
         """Raise the ValueError that augmenting a batch of ``shape`` would raise."""
