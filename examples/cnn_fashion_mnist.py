@@ -65,7 +65,8 @@ def main() -> int:
     x_train, x_test = x_train.astype("float32") / 255, x_test.astype("float32") / 255
     epochs = args.epochs
     if args.quick:
-        x_train, y_train, x_test, y_test = x_train[:2000], y_train[:2000], x_test[:500], y_test[:500]
+        x_train, y_train = x_train[:2000], y_train[:2000]
+        x_test, y_test = x_test[:500], y_test[:500]
         epochs = 1
     model = build_network()
     model.compile(optimizer=keras.optimizers.Adam(), loss="sparse_categorical_crossentropy",

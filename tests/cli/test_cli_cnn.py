@@ -107,10 +107,9 @@ def test_augmentation_flags_change_the_training_batches(tmp_path):
                      cwd=tmp_path))  # fmt: skip
     again = ok(humblenet_run(*common, "--shift", "1", "--flip", "--out", "again.safetensors",
                              cwd=tmp_path))  # fmt: skip
-    assert "(10 classes; 240 training, 60 validation, 359 test samples)" in again
+    assert "(10 classes; 300 training, 359 test samples)" in again  # no validation by default
     plain, moved, repeated = (
-        load(tmp_path / f"{name}.safetensors").state_dict()
-        for name in ("plain", "moved", "again")
+        load(tmp_path / f"{name}.safetensors").state_dict() for name in ("plain", "moved", "again")
     )
     assert any(not np.array_equal(plain[k], moved[k]) for k in plain)
     assert all(np.array_equal(moved[k], repeated[k]) for k in moved)  # seeded: the same bytes
@@ -143,7 +142,8 @@ def test_train_fashion_mnist_cnn_on_a_subset(tmp_path):
 def test_train_help_names_the_cnn(capsys):
     _, out, _ = run_main(["train", "--help"], capsys)
     text = " ".join(out.split())
-    for words in ("--model {mlp,cnn}", "3 with --model cnn", "64 with --model cnn", "--shift N"):
+    for words in ("--model {mlp,cnn}", "3 with --model cnn", "64 with --model cnn", "--shift N",
+                  "--validation-split 0.2 (0 with --model cnn"):  # fmt: skip
         assert words in text
 
 
