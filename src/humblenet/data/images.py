@@ -45,7 +45,7 @@ def check_channels(owner: str, channels: Any) -> str | None:
             f"{owner}: channels must be None (images (N, H, W)), 'first' ((N, 1, H, W), "
             f"PyTorch's layout) or 'last' ((N, H, W, 1), Keras'), got {channels!r}"
         )
-    return channels  # type: ignore[no-any-return]
+    return channels
 
 
 def with_channels(images: np.ndarray, channels: str | None, owner: str = "with_channels") -> Any:
@@ -143,7 +143,7 @@ class ImageAugmentation:
         rows = (s + dy)[:, None] + np.arange(height)  # (N, H) rows of the padded batch
         columns = np.broadcast_to(np.arange(width), (count, width))
         if self.flip:
-            flipped = rng.random(count) < 0.5
+            flipped = np.asarray(rng.random(count)) < 0.5
             columns = np.where(flipped[:, None], columns[:, ::-1], columns)
         columns = (s + dx)[:, None] + columns  # (N, W) columns of the padded batch
         padded = np.pad(images, ((0, 0), (0, 0), (s, s), (s, s))) if s else images
