@@ -14,7 +14,7 @@ a compiled loop calls the C library's scalar ``tanhf`` (69 ns a number; 15 ns th
 
 Each kernel runs the float operations of the NumPy path in the same order and dtype (the
 constants come in as arguments of the arrays' dtype; no fastmath, so no fused multiply-adds),
-so both paths give the same numbers (``tests/test_recurrent_fused.py``). The loops walk one row
+so both paths give the same numbers (``tests/test_recurrent_kernels.py``). The loops walk one row
 at a time over 1-D slices, which LLVM vectorizes (a 2-D index in the inner loop was not: 101 µs
 against 10 µs for a backward step at B 64, H 128).
 
