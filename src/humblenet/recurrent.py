@@ -120,12 +120,16 @@ def _weight_grads(
     needs = [p is not None and p.requires_grad for p in inputs]
     dg2 = dg.reshape(t * b, -1)
     dgh2 = dgh.reshape(t * b, -1)
+    db_ih = dg2.sum(axis=0) if needs[3] else None
+    db_hh = None
+    if needs[4]:  # the LSTM and RNN pass one array for both: its sum once (a copy each)
+        db_hh = db_ih.copy() if dgh is dg and db_ih is not None else dgh2.sum(axis=0)
     return [
         np.matmul(dg2, w_ih).reshape(t, b, i) if needs[0] else None,
         np.matmul(dg2.T, x.reshape(t * b, i)) if needs[1] else None,
         np.matmul(dgh2.T, h_prev.reshape(t * b, -1)) if needs[2] else None,
-        dg2.sum(axis=0) if needs[3] else None,
-        dgh2.sum(axis=0) if needs[4] else None,
+        db_ih,
+        db_hh,
     ]
 
 
