@@ -1,4 +1,4 @@
-"""The smallest GPT: a two-layer causal transformer that learns to spell English words, one
+"""The smallest GPT: a four-layer causal transformer that learns to spell English words, one
 character at a time, compared with an LSTM of about the same number of weights.
 
     python examples/tiny_transformer.py            # the full run (a few minutes on 2 cores)
@@ -15,7 +15,7 @@ does for free. One word a row gives both models the same clean start.)
 
 The transformer (nanoGPT's shape, shrunk):
     ids (B, T) -> token embedding + learned position embedding (B, T, d)
-    -> 2 x TransformerEncoderLayer(d, heads, 4d, pre-norm) with a causal mask
+    -> 4 x TransformerEncoderLayer(d, heads, 4d, pre-norm) with a causal mask
     -> LayerNorm -> Linear(d, vocabulary): the next character's scores (B, T, V).
 The LSTM: ids -> embedding -> one LSTM layer -> Linear(hidden, vocabulary), its hidden size
 chosen so that both models have about as many parameters. Both train with Adam on the same
@@ -46,18 +46,18 @@ class Settings:
     """Everything that sets a run (printed above the table)."""
 
     context: int = 24  # positions a row holds (the attention's length T): <bos> + 22 letters
-    width: int = 64  # d_model of the transformer
+    width: int = 48  # d_model of the transformer
     heads: int = 4
-    layers: int = 2
-    batch_size: int = 128  # words a step
-    steps: int = 1500
+    layers: int = 4
+    batch_size: int = 64  # words a step
+    steps: int = 3000
     learning_rate: float = 3e-3  # the peak, reached after the warm-up
     warmup: int = 100  # steps of linear warm-up
     words: int | None = None  # None: the whole list
     seed: int = 0
 
 
-QUICK = Settings(width=32, heads=2, batch_size=32, steps=150, warmup=15, words=4000)
+QUICK = Settings(width=32, heads=2, layers=2, batch_size=32, steps=150, warmup=15, words=4000)
 
 
 # 1. The models -------------------------------------------------------------------------------
