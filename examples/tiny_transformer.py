@@ -301,11 +301,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small, fast setting")
     parser.add_argument("--steps", type=int, help="Adam steps per model")
+    parser.add_argument("--learning-rate", type=float, help="the peak learning rate of both")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     settings = QUICK if args.quick else Settings()
     if args.steps is not None:
         settings.steps = args.steps
+    if args.learning_rate is not None:
+        settings.learning_rate = args.learning_rate
     settings.seed = args.seed
     try:
         results = run(settings)
