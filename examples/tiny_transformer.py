@@ -51,13 +51,15 @@ class Settings:
     layers: int = 4
     batch_size: int = 64  # words a step
     steps: int = 3000
-    learning_rate: float = 3e-3  # the peak, reached after the warm-up
+    learning_rate: float = 6e-3  # the peak, reached after the warm-up
     warmup: int = 100  # steps of linear warm-up
     words: int | None = None  # None: the whole list
     seed: int = 0
 
 
-QUICK = Settings(width=32, heads=2, layers=2, batch_size=32, steps=150, warmup=15, words=4000)
+QUICK = Settings(
+    width=32, heads=2, layers=2, batch_size=32, steps=150, learning_rate=3e-3, warmup=15, words=4000
+)
 
 
 # 1. The models -------------------------------------------------------------------------------
