@@ -1,6 +1,6 @@
 """A character LSTM that learns to spell English words, then invents new ones.
 
-    python examples/char_lstm_words.py                  # the full run (a few minutes on 2 cores)
+    python examples/char_lstm_words.py                  # the full run (about 6 minutes, 2 cores)
     python examples/char_lstm_words.py --quick          # a small, fast setting (what a test runs)
     python examples/char_lstm_words.py --compare-torch  # the same run in PyTorch beside it
 
@@ -253,10 +253,10 @@ def report(results: dict[str, Any]) -> None:
     )
     print(f"{'library':10s} {'validation nats/char':>21s} {'seconds':>8s}")
     for name, validation, seconds in results["rows"]:
-        print(f"{name:10s} {validation:21.4f} {seconds:8.1f}")
+        print(f"{name:10s} {validation:21.5f} {seconds:8.1f}")
     if len(results["rows"]) == 2:
         ratio = results["rows"][0][1] / results["rows"][1][1]
-        print(f"ratio humblenet / PyTorch: {ratio:.4f}")
+        print(f"ratio humblenet / PyTorch: {ratio:.5f}")
     words = [(word or "(empty)") + ("*" if in_list else "") for word, in_list in results["invented"]]
     print(
         f"invented (temperature {s.temperature}, seed {s.seed}; * = a word of the list): "
