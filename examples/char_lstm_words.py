@@ -257,7 +257,9 @@ def report(results: dict[str, Any]) -> None:
     if len(results["rows"]) == 2:
         ratio = results["rows"][0][1] / results["rows"][1][1]
         print(f"ratio humblenet / PyTorch: {ratio:.5f}")
-    words = [(word or "(empty)") + ("*" if in_list else "") for word, in_list in results["invented"]]
+    words = [
+        (word or "(empty)") + ("*" if in_list else "") for word, in_list in results["invented"]
+    ]
     print(
         f"invented (temperature {s.temperature}, seed {s.seed}; * = a word of the list): "
         + ", ".join(words)

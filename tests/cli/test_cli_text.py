@@ -49,7 +49,9 @@ def text_model(tmp_path_factory):
     """A folder with lines.txt and the model train-text made from it (and its stdout)."""
     folder = tmp_path_factory.mktemp("text")
     lines = _write_lines(folder / "lines.txt")
-    stdout = ok(humblenet_run("train-text", "lines.txt", *TINY, "--out", "m.safetensors", cwd=folder))
+    stdout = ok(
+        humblenet_run("train-text", "lines.txt", *TINY, "--out", "m.safetensors", cwd=folder)
+    )
     return folder, lines, stdout
 
 
@@ -172,9 +174,7 @@ def text_workspace(workspace, text_model):
         (b"ab\ncd\nef\ngh\nij\nkl\nmn\nop\nqr\nst\n", ["--context"]),
     ],
 )
-def test_train_text_refuses_a_file_it_cannot_learn_from(
-    text_workspace, capsys, content, words
-):
+def test_train_text_refuses_a_file_it_cannot_learn_from(text_workspace, capsys, content, words):
     (text_workspace / "bad.txt").write_bytes(content)
     check_mistake(text_workspace, capsys, ["train-text", "bad.txt", *TINY[:-2]], words)
 

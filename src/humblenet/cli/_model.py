@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from humblenet import nn
 from humblenet.cli._common import UserError, user_input
 from humblenet.data import Standardizer
 from humblenet.data.table import RawTable, TablePreprocessor
 from humblenet.io.safetensors import ModelFileError
-from humblenet import nn
 from humblenet.nn import Dense
 from humblenet.nn.containers import output_shape
 from humblenet.training import Sequential, load

@@ -50,9 +50,7 @@ def text_settings(model: Any, spec: str) -> tuple[text.CharVocab, int, int, str]
         raise UserError(f"{damaged} (context {context!r}, max_length {max_length!r})")
     scores = output_shape(model, model.input_shape)[-1] if model.input_shape else None
     if scores != len(vocab):
-        raise UserError(
-            f"{damaged}: it holds {len(vocab)} symbols but the network scores {scores}"
-        )
+        raise UserError(f"{damaged}: it holds {len(vocab)} symbols but the network scores {scores}")
     assert isinstance(context, int) and isinstance(max_length, int)
     return vocab, context, max_length, str(preprocessing.get("documents", "lines"))
 

@@ -135,9 +135,7 @@ def _documents(spec: str) -> tuple[list[str], str]:
     return documents, "words" if spec == "words" else "lines"
 
 
-def _split(
-    documents: list[str], args: argparse.Namespace
-) -> tuple[list[str], list[str] | None]:
+def _split(documents: list[str], args: argparse.Namespace) -> tuple[list[str], list[str] | None]:
     if args.validation_split == 0:
         return documents, None
     with user_input(ValueError):
