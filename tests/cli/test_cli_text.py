@@ -212,3 +212,18 @@ def test_a_diverging_run_saves_nothing(text_workspace, capsys):
         ["train-text", "lines.txt", *TINY, "--learning-rate", "1e30"],
         ["diverged", "nothing was saved", "--learning-rate"],
     )
+
+
+def test_without_the_word_list_datasets_and_train_text_say_how_to_install_it(
+    text_workspace, capsys, monkeypatch
+):
+    from humblenet.data import catalog
+
+    missing = text_workspace / "no-such-dict" / "american-english"
+    monkeypatch.setattr(text, "WORDS_PATH", missing)
+    monkeypatch.setattr(catalog, "WORDS_PATH", missing)
+    status, out, _ = run_main(["datasets"], capsys)
+    assert status == 0
+    assert "words (text)" in out and "not found: install Debian's word list" in out
+    assert "apt-get install wamerican" in out
+    check_mistake(text_workspace, capsys, ["train-text", "words"], ["apt-get install wamerican"])
