@@ -33,9 +33,10 @@ DESCRIPTION = """\
 Train a character model on a text file or on the word list, and save it to one file.
 
 FILE is a UTF-8 text file, one document per line (a word list, names, lines of verse), or
-`words`: the word list /usr/share/dict/american-english (see: humblenet datasets). Each line
-becomes <bos> its characters <eos>; the lines are joined into one stream, cut into windows of
---context characters, and the model learns to predict each next character:
+`words`: the word list /usr/share/dict/american-english (see: humblenet datasets; a file
+named words is ./words). Each line becomes <bos> its characters <eos>; the lines are joined
+into one stream, cut into windows of --context characters, and the model learns to predict
+each next character:
   ids -> Embedding(--embedding) -> --model (--hidden units, --layers) -> Linear -> scores.
 --validation-split of the lines (chosen at random, --seed) are kept apart; their
 cross-entropy in nats per character is printed after each epoch (lower is better; ln of the
