@@ -1,6 +1,6 @@
 """A character LSTM that learns to spell English words, then invents new ones.
 
-    python examples/char_lstm_words.py                  # the full run (about 6 minutes, 2 cores)
+    python examples/char_lstm_words.py                  # the full run (about 10 minutes, 2 cores)
     python examples/char_lstm_words.py --quick          # a small, fast setting (what a test runs)
     python examples/char_lstm_words.py --compare-torch  # the same run in PyTorch beside it
 

@@ -7,7 +7,7 @@ The comparison (in this process, small settings): 1,500 words of
 3 epochs (108 Adam steps, learning rate 0.003, clipping at 1), seed 0. Both start from the
 same weights (checked: the same scores within 1e-5 before training) and see the same batches.
 The ``--quick`` run: 6,000 words, embedding 16, hidden 48, context 16, 2 epochs (214 steps).
-Full run (README): 1.8291 against 1.8291 nats/char. With ``HUMBLENET_REQUIRE_DATA=1`` a missing
+Full run (README): 1.82912 against 1.82912 nats/char. With ``HUMBLENET_REQUIRE_DATA=1`` a missing
 word list fails instead of skipping.
 """
 
