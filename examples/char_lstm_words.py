@@ -1,8 +1,8 @@
 """A character LSTM that learns to spell English words, then invents new ones.
 
-    python examples/char_lstm_words.py                  # the full run (about 10 minutes, 2 cores)
+    python examples/char_lstm_words.py                  # the full run (about 6 minutes, 2 cores)
     python examples/char_lstm_words.py --quick          # a small, fast setting (what a test runs)
-    python examples/char_lstm_words.py --compare-torch  # the same run in PyTorch beside it
+    python examples/char_lstm_words.py --compare-torch  # PyTorch beside it (about 10 minutes)
 
 The data is the word list /usr/share/dict/american-english (Debian's ``wamerican``): each word
 becomes ``<bos> c h a r s <eos>``, the words are joined into one stream, and the stream is cut
