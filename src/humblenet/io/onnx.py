@@ -11,7 +11,11 @@ The graph has one input named ``"input"`` of shape ``(batch, *input_shape)`` wit
 batch dimension, and one output named ``"output"``. The weights are named as in the model's
 safetensors file (PyTorch's numbering, see :mod:`humblenet.io.safetensors`). The graph computes in
 the weights' dtype; note that ONNX Runtime has no float64 ``Erf``, so a float64 model with GELU
-exports to a valid file that ONNX Runtime will not run (float32, the default, runs everywhere).
+exports to a valid file that ONNX Runtime will not run (float32, the default, runs everywhere);
+the same holds for the recurrent layers' ``RNN``, ``LSTM`` and ``GRU``, which ONNX Runtime runs
+in float32 only. A model whose first layer takes ids (``Embedding``: its ``onnx_input`` is
+``"int64"``) gets an int64 input instead. A layer that returns ``(output, state)`` (``nn.LSTM``)
+exports its output, the one thing a ``Sequential`` passes on.
 
 >>> import tempfile, pathlib
 >>> from humblenet.nn import Dense, Sequential

@@ -13,6 +13,9 @@ Where it differs from PyTorch's layout, which humblenet keeps:
   formulation (and Keras' ``reset_after=True``);
 - the directions are an axis of their own: ``Y`` is ``(T, D, B, H)``, which a ``Transpose``
   and a ``Reshape`` turn into torch's ``(T, B, D H)``, forward direction first.
+
+>>> GATE_ORDER["LSTM"]  # ONNX's i, o, f, c are torch's blocks 0, 3, 1, 2
+[0, 3, 1, 2]
 """
 
 from __future__ import annotations
