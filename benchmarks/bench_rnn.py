@@ -4,11 +4,14 @@ process, float32, the same threads for both.
     python benchmarks/bench_rnn.py [--repeats 7] [--threads 2]
 
 The issue's case is the first row: an LSTM over a sequence of 50 steps, batch 64, input 64,
-hidden 128 (``(T, B, I)`` layout). Each row is the median of ``--repeats`` timed calls (after one
-warm-up) of forward, a weighted sum of the output and the final states, and backward through
-time to every weight and the input; the ratio is humblenet's time over PyTorch's (above 1:
-slower). The forward-only rows run without gradients in both. The machine may be shared with
-other work: run it twice and trust only what both runs agree on.
+hidden 128 (``(T, B, I)`` layout). Each row times forward, the sum of the output and the final
+states, and backward through time to every weight and the input; the forward-only rows run
+without gradients in both. Three things run interleaved, ``--repeats`` times after one warm-up:
+humblenet as it runs by default (with the compiled step kernels of
+``humblenet._recurrent_kernels`` when numba is installed), humblenet's NumPy path (the kernels
+turned off) and PyTorch. Each column is the median; the ratios are humblenet's time over
+PyTorch's (above 1: slower), from the medians and, in brackets, from the fastest of each run.
+The machine may be shared with other work: run it twice and trust only what both runs agree on.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 import torch
 
 from humblenet import Tensor, nn, no_grad
+from humblenet import recurrent as R
 
 # name, humblenet class, torch class, options, (T, B, I, H)
 CASES = [
@@ -34,14 +38,28 @@ CASES = [
 ]  # fmt: skip
 
 
-def _median_time(step: Callable[[], None], repeats: int) -> float:
-    step()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
+def _interleaved(steps: dict[str, Callable[[], None]], repeats: int) -> dict[str, list[float]]:
+    """Wall times of each step, the steps alternating so that a loaded machine slows all alike."""
+    for step in steps.values():
         step()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            started = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - started)
+    return times
+
+
+def _kernels(on: bool, step: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        R._use_kernels = on
+        try:
+            step()
+        finally:
+            R._use_kernels = True
+
+    return run
 
 
 def _flat(result: Any) -> list[Any]:
@@ -90,10 +108,17 @@ def _row(name: str, ours_class: Any, torch_class: Any, options: dict, shape: tup
         ("forward + backward", backward_ours, backward_ref),
         ("forward only", forward_ours, forward_ref),
     ]:
-        ours_s, ref_s = _median_time(mine, repeats), _median_time(theirs, repeats)
+        times = _interleaved(
+            {"ours": _kernels(True, mine), "numpy": _kernels(False, mine), "torch": theirs},
+            repeats,
+        )
+        med = {k: statistics.median(v) for k, v in times.items()}
+        low = {k: min(v) for k, v in times.items()}
         print(
-            f"{name:46s} {label:18s} {ours_s * 1e3:9.2f} ms {ref_s * 1e3:9.2f} ms "
-            f"{ours_s / ref_s:6.2f}x"
+            f"{name:46s} {label:18s} {med['ours'] * 1e3:9.2f} {med['numpy'] * 1e3:9.2f} "
+            f"{med['torch'] * 1e3:9.2f} ms {med['ours'] / med['torch']:6.2f}x "
+            f"({low['ours'] / low['torch']:.2f}x) {med['numpy'] / med['torch']:6.2f}x "
+            f"({low['numpy'] / low['torch']:.2f}x)"
         )
 
 
@@ -104,8 +129,18 @@ def main() -> None:
     parser.add_argument("--only-issue-case", action="store_true", help="just the first row")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"float32, {args.threads} threads, median of {args.repeats}")
-    print(f"{'case':46s} {'pass':18s} {'humblenet':>12s} {'pytorch':>12s} {'ratio':>7s}")
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        print("threadpoolctl is missing: NumPy's BLAS keeps its own number of threads")
+    else:
+        threadpool_limits(args.threads, user_api="blas")
+    kernels = "with" if R._kernels() is not None else "WITHOUT (numba missing)"
+    print(f"float32, {args.threads} threads, median of {args.repeats}, humblenet {kernels} kernels")
+    print(
+        f"{'case':46s} {'pass':18s} {'humblenet':>9s} {'NumPy path':>9s} {'pytorch':>9s}    "
+        f"{'ratio (fastest)':>15s} {'NumPy path ratio':>16s}"
+    )
     for case in CASES[:1] if args.only_issue_case else CASES:
         _row(*case, repeats=args.repeats)
 

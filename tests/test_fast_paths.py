@@ -94,3 +94,49 @@ def test_the_first_gradient_of_a_leaf_is_kept_without_a_copy() -> None:
     Tensor._make(leaf.data * 2, (leaf,), backward, "double").sum().backward()
     assert id(leaf.grad) == made[0]
     np.testing.assert_array_equal(leaf.grad, [2.0, 2.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("rows", "features", "units"),
+    [(15, 784, 256), (15, 512, 216), (7, 64, 300), (23, 16, 1024), (5, 8, 2000)],
+)
+def test_a_small_float32_batch_multiplied_in_pieces_is_the_product_within_rounding(
+    rows: int, features: int, units: int
+) -> None:
+    """Below ``_SMALL_BATCH`` rows, ``linear`` multiplies float32 samples in pieces of rows
+    (OpenBLAS's fast path for small outputs). Each piece is a different kernel, so each output
+    is checked against the float64 product within float32 rounding, and the gradients
+    against torch's in float64 within 1e-5 of their largest element."""
+    rng = np.random.default_rng(rows + units)
+    x = rng.standard_normal((rows, features)).astype(np.float32)
+    w = rng.standard_normal((units, features)).astype(np.float32)
+    b = rng.standard_normal(units).astype(np.float32)
+    v = rng.standard_normal((rows, units)).astype(np.float32)
+    assert max(1, F._SMALL_OUTPUT // units) < rows < F._SMALL_BATCH  # the pieces are taken
+    tx, tw, tb = (Tensor(a, requires_grad=True) for a in (x, w, b))
+    out = F.linear(tx, tw, tb, activation="relu")
+    exact = x.astype(np.float64) @ w.T.astype(np.float64) + b
+    # float32 rounding of a sum of `features` products: a few units in the last place of the
+    # sum of magnitudes
+    bound = 4 * features * np.finfo(np.float32).eps * (np.abs(x) @ np.abs(w.T) + np.abs(b))
+    assert np.all(np.abs(out.data - np.maximum(exact, 0)) <= bound)
+    (out * Tensor(v)).sum().backward()
+    # the backward in float64 by torch, from the same float32 numbers
+    px, pw, pb = (torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in (x, w, b))
+    reference = torch.relu(torch.nn.functional.linear(px, pw, pb))
+    (reference * torch.tensor(v, dtype=torch.float64)).sum().backward()
+    for mine, theirs in ((tx, px), (tw, pw), (tb, pb)):
+        expected = theirs.grad.numpy()
+        scale = np.abs(expected).max()
+        np.testing.assert_allclose(mine.grad, expected, rtol=0, atol=1e-5 * scale)
+
+
+def test_a_batch_of_samples_with_more_axes_takes_the_pieces_too() -> None:
+    """(batch, steps, features) input is one matrix of batch × steps rows: equal, bit for bit, to
+    the same rows given as a matrix."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 5, 40)).astype(np.float32)
+    w = Tensor(rng.standard_normal((300, 40)).astype(np.float32))
+    three = F.linear(Tensor(x), w).data
+    two = F.linear(Tensor(x.reshape(15, 40)), w).data
+    np.testing.assert_array_equal(three.reshape(15, 300), two)

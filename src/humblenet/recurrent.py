@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from humblenet._recurrent_kernels import recurrent_kernels
 from humblenet.tensor import Tensor
 
 __all__ = ["gru_layer", "lstm_layer", "rnn_layer"]
@@ -119,12 +120,16 @@ def _weight_grads(
     needs = [p is not None and p.requires_grad for p in inputs]
     dg2 = dg.reshape(t * b, -1)
     dgh2 = dgh.reshape(t * b, -1)
+    db_ih = dg2.sum(axis=0) if needs[3] else None
+    db_hh = None
+    if needs[4]:  # the LSTM and RNN pass one array for both: its sum once (a copy each)
+        db_hh = db_ih.copy() if dgh is dg and db_ih is not None else dgh2.sum(axis=0)
     return [
         np.matmul(dg2, w_ih).reshape(t, b, i) if needs[0] else None,
         np.matmul(dg2.T, x.reshape(t * b, i)) if needs[1] else None,
         np.matmul(dgh2.T, h_prev.reshape(t * b, -1)) if needs[2] else None,
-        dg2.sum(axis=0) if needs[3] else None,
-        dgh2.sum(axis=0) if needs[4] else None,
+        db_ih,
+        db_hh,
     ]
 
 
@@ -167,6 +172,11 @@ def lstm_layer(
     packed = np.empty((t + 1, b, h), dtype=dtype)
     cells = np.empty((t, b, h), dtype=dtype)
     tanh_c = np.empty((t, b, h), dtype=dtype)
+    parents = _parents(x, w_ih, w_hh, b_ih, b_hh, h0, c0)
+    kernels = _kernels()
+    if kernels is not None:
+        arrays = (xd, acts, whh_t, w_ih.data, w_hh.data, h_init, c_init, packed, cells, tanh_c)
+        return _lstm_fused(kernels, arrays, (x, w_ih, w_hh, b_ih, b_hh, h0, c0), reverse)
     h_prev, c_prev = h_init, c_init
     scratch = np.empty((b, 4 * h), dtype=dtype)
     for step in _order(t, reverse):
@@ -183,7 +193,6 @@ def lstm_layer(
         np.multiply(a[:, 3 * h :], tanh_c[step], out=packed[step])
         h_prev, c_prev = packed[step], c
     packed[t] = c_prev
-    parents = _parents(x, w_ih, w_hh, b_ih, b_hh, h0, c0)
     if not any(p.requires_grad for p in parents):
         return Tensor._make(packed, parents, _no_backward, "lstm")
 
@@ -225,6 +234,77 @@ def lstm_layer(
     return Tensor._make(packed, parents, backward, "lstm")
 
 
+def _kernels() -> Any:
+    """The compiled step kernels, or None: the NumPy path (numba absent, turned off with
+    ``HUMBLENET_FUSED=0``, or ``_use_kernels`` set False, as the tests do to compare)."""
+    return recurrent_kernels() if _use_kernels else None
+
+
+_use_kernels = True
+
+
+def _lstm_fused(
+    k: Any, arrays: tuple[np.ndarray, ...], inputs: tuple[Tensor | None, ...], reverse: bool
+) -> Tensor:
+    """``lstm_layer``'s loops with the compiled kernels: the same numbers as the NumPy loops.
+
+    A forward step is the product, the sum with the projection, ``tanh``, one kernel (gates
+    and cell), ``tanh`` of the cell and the output's product: 6 calls where the NumPy loop
+    makes 10. A backward step is one kernel and the product, and no factors are computed
+    beforehand. A missing initial state is zero, so the first step skips its product, and the
+    last backward step skips its product unless ``h0`` needs a gradient.
+    """
+    xd, acts, whh_t, w_ih_data, w_hh_data, h_init, c_init, packed, cells, tanh_c = arrays
+    h0 = inputs[5]
+    t, b, h = cells.shape
+    dtype = acts.dtype
+    half = dtype.type(0.5)
+    order = _order(t, reverse)
+    first = order[0]
+    scratch = np.empty((b, 4 * h), dtype=dtype)
+    h_prev, c_prev = h_init, c_init
+    for step in order:
+        a = acts[step]
+        if step != first or h0 is not None:
+            np.matmul(h_prev, whh_t, out=scratch)
+            a += scratch
+        np.tanh(a, out=a)
+        c = cells[step]
+        k.lstm_gates(a, c_prev, c, half)
+        np.tanh(c, out=tanh_c[step])
+        np.multiply(a[:, 3 * h :], tanh_c[step], out=packed[step])
+        h_prev, c_prev = packed[step], c
+    packed[t] = c_prev
+    parents = _parents(*inputs)
+    if not any(p.requires_grad for p in parents):
+        return Tensor._make(packed, parents, _no_backward, "lstm")
+    later = 1 if reverse else -1  # the step before ``s`` in running order is ``s - later``
+
+    def c_before(step: int) -> np.ndarray:
+        return c_init if step == first else cells[step + later]
+
+    h0_grad = h0 is not None and h0.requires_grad
+
+    def backward(g: np.ndarray) -> list[np.ndarray | None]:
+        g = np.ascontiguousarray(g, dtype=dtype)
+        dpre = np.empty((t, b, 4 * h), dtype=dtype)
+        dh_next = np.zeros((b, h), dtype=dtype)
+        dc_next = np.array(g[t], dtype=dtype)
+        one = dtype.type(1)
+        for step in reversed(order):
+            k.lstm_backward_step(
+                g[step], dh_next, dc_next, acts[step], tanh_c[step], c_before(step),
+                dpre[step], one,
+            )  # fmt: skip
+            if step != first or h0_grad:
+                np.matmul(dpre[step], w_hh_data, out=dh_next)
+        h_before = _previous(packed[:t], h_init, reverse)
+        grads = _weight_grads(dpre, dpre, xd, h_before, w_ih_data, inputs[:5])
+        return _select([*grads, dh_next if h0_grad else None, dc_next], inputs)
+
+    return Tensor._make(packed, parents, backward, "lstm")
+
+
 def gru_layer(
     x: Tensor,
     w_ih: Tensor,
@@ -255,6 +335,11 @@ def gru_layer(
     new = np.empty((t, b, h), dtype=dtype)  # n
     ghn = np.empty((t, b, h), dtype=dtype)  # h W_hn + b_hn, what r multiplies
     gh = np.empty((b, 3 * h), dtype=dtype)
+    parents = _parents(x, w_ih, w_hh, b_ih, b_hh, h0)
+    kernels = _kernels()
+    if kernels is not None:
+        arrays = (xd, gi, whh_t, w_ih.data, w_hh.data, bhh, h_init, out, rz, new, ghn, gh)
+        return _gru_fused(kernels, arrays, (x, w_ih, w_hh, b_ih, b_hh, h0), reverse)
     h_prev = h_init
     for step in _order(t, reverse):
         np.matmul(h_prev, whh_t, out=gh)
@@ -275,7 +360,6 @@ def gru_layer(
         hs *= a[:, h:]
         hs += n
         h_prev = hs
-    parents = _parents(x, w_ih, w_hh, b_ih, b_hh, h0)
     if not any(p.requires_grad for p in parents):
         return Tensor._make(out, parents, _no_backward, "gru")
 
@@ -310,6 +394,59 @@ def gru_layer(
         inputs = (x, w_ih, w_hh, b_ih, b_hh, h0)
         grads = _weight_grads(dgi, dgh, xd, h_before, w_ih.data, inputs[:5])
         return _select([*grads, dh_next], inputs)
+
+    return Tensor._make(out, parents, backward, "gru")
+
+
+def _gru_fused(
+    k: Any, arrays: tuple[Any, ...], inputs: tuple[Tensor | None, ...], reverse: bool
+) -> Tensor:
+    """``gru_layer``'s loops with the compiled kernels: the same numbers as the NumPy loops.
+    A forward step is 6 calls (13 in the NumPy loop), a backward step 3 (8), with no factors
+    computed beforehand; a missing initial state skips the first product, as for the LSTM."""
+    xd, gi, whh_t, w_ih_data, w_hh_data, bhh, h_init, out, rz, new, ghn, gh = arrays
+    h0 = inputs[5]
+    t, b, h = out.shape
+    dtype = out.dtype
+    half = dtype.type(0.5)
+    bias = np.empty(0, dtype=dtype) if bhh is None else np.ascontiguousarray(bhh)
+    order = _order(t, reverse)
+    first = order[0]
+    h_prev = h_init
+    for step in order:
+        if step != first or h0 is not None:
+            np.matmul(h_prev, whh_t, out=gh)
+        else:
+            gh.fill(0)
+        k.gru_gates(gh, bias, gi[step], rz[step])
+        np.tanh(rz[step], out=rz[step])
+        k.gru_new(rz[step], gh, gi[step], ghn[step], new[step], half)
+        np.tanh(new[step], out=new[step])
+        k.gru_output(h_prev, new[step], rz[step], out[step])
+        h_prev = out[step]
+    parents = _parents(*inputs)
+    if not any(p.requires_grad for p in parents):
+        return Tensor._make(out, parents, _no_backward, "gru")
+    h_before = _previous(out, h_init, reverse)
+    h0_grad = h0 is not None and h0.requires_grad
+
+    def backward(g: np.ndarray) -> list[np.ndarray | None]:
+        g = np.ascontiguousarray(g, dtype=dtype)
+        dgi = np.empty((t, b, 3 * h), dtype=dtype)
+        dgh = np.empty((t, b, 3 * h), dtype=dtype)
+        dh_next = np.zeros((b, h), dtype=dtype)
+        carry = np.empty((b, h), dtype=dtype)
+        one = dtype.type(1)
+        for step in reversed(order):
+            k.gru_backward_step(
+                g[step], dh_next, rz[step], new[step], ghn[step], h_before[step], dgi[step],
+                dgh[step], carry, one,
+            )  # fmt: skip
+            if step != first or h0_grad:
+                np.matmul(dgh[step], w_hh_data, out=dh_next)
+                dh_next += carry
+        grads = _weight_grads(dgi, dgh, xd, h_before, w_ih_data, inputs[:5])
+        return _select([*grads, dh_next if h0_grad else None], inputs)
 
     return Tensor._make(out, parents, backward, "gru")
 

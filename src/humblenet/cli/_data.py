@@ -69,10 +69,19 @@ def _named_key(spec: str) -> str:
     return key
 
 
-def load_named(spec: str) -> Data:
-    """A named data set (``digits``, ``mnist:FOLDER``, ...), images flattened."""
+def load_named(spec: str, channels: str | None = None) -> Data:
+    """A named data set (``digits``, ``mnist:FOLDER``, ...), images flattened, or with a channel
+    axis (``channels="first"``: (N, 1, H, W), for a CNN). A table asked for with ``channels``
+    is a UserError (it has no pixels)."""
     key = _named_key(spec)
     options: dict[str, Any] = {} if key == "jogging" else {"flatten": True}
+    if channels is not None:
+        if key == "jogging":
+            raise UserError(
+                f"{spec} is a table, not images: a CNN needs images (digits, fashion-mnist, "
+                "mnist:FOLDER); leave --model out for a table"
+            )
+        options = {"channels": channels}
     if key == "mnist" and ":" in spec:
         options["folder"] = str(Path(spec.split(":", 1)[1].strip()).expanduser())
     # Files not found (DatasetNotFoundError, an OSError) or damaged (ValueError): the user's.

@@ -14,10 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from humblenet import nn
 from humblenet.cli._common import UserError, user_input
 from humblenet.data import Standardizer
 from humblenet.data.table import RawTable, TablePreprocessor
 from humblenet.io.safetensors import ModelFileError
+from humblenet.models import small_cnn
 from humblenet.nn import Dense
 from humblenet.nn.containers import output_shape
 from humblenet.training import Sequential, load
@@ -25,8 +27,12 @@ from humblenet.training import Sequential, load
 _TASK_ALIASES = {"classification": "classify", "regression": "regress"}
 
 
-def load_model(spec: str) -> Any:
-    """The model saved in the file ``spec``, with ``metadata["task"]`` always set."""
+def load_model(spec: str, tasks: tuple[str, ...] = ("classify", "regress")) -> Any:
+    """The model saved in the file ``spec``, with ``metadata["task"]`` always set.
+
+    ``tasks``: the tasks the command takes (``"text"``: a character model of ``train-text``);
+    a model of another task is a ``UserError`` that names the command to use.
+    """
     path = Path(spec).expanduser()
     if path.is_dir():
         raise UserError(f"{spec} is a folder; give a model file (e.g. model.safetensors)")
@@ -38,9 +44,17 @@ def load_model(spec: str) -> Any:
     metadata = dict(getattr(model, "metadata", None) or {})
     task = metadata.get("task")
     task = _TASK_ALIASES.get(task, task) if isinstance(task, str) else None
-    if task not in ("classify", "regress"):
+    if task not in ("classify", "regress", "text"):
         task = _guess_task(model)
     metadata["task"] = task
+    if task not in tasks:
+        raise UserError(
+            f"{spec} is a character text model (made by humblenet train-text); invent text "
+            f"with: humblenet sample {spec}"
+            if task == "text"
+            else f"{spec} is not a text model (it was trained to {task}); sample from a model "
+            "made by: humblenet train-text FILE"
+        )
     model.metadata = metadata
     return model
 
@@ -167,6 +181,32 @@ def _build_network(hidden: list[int], activation: str, outputs: int, task: str, 
     return Sequential(layers)
 
 
+def _build_cnn(image_shape: tuple[int, ...], outputs: int, seed: int) -> Any:
+    """``humblenet.models.small_cnn`` for images ``(channels, size, size)`` (channels first)."""
+    channels, height, width = image_shape
+    if height != width or height < 4:
+        raise UserError(
+            f"--model cnn takes square images of at least 4×4 pixels, got {height}×{width}"
+        )
+    return small_cnn(channels=channels, image_size=height, num_classes=outputs, seed=seed)
+
+
+def _build_char_network(
+    kind: str, vocab_size: int, embedding: int, hidden: int, layers: int, seed: int
+) -> Any:
+    """A character model: ids ``(B, T)`` -> Embedding -> ``kind`` (lstm, gru, rnn) ->
+    Linear: the next character's scores ``(B, T, vocab_size)``."""
+    recurrent = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[kind]
+    return Sequential(
+        [
+            nn.Embedding(vocab_size, embedding),
+            recurrent(embedding, hidden, num_layers=layers, batch_first=True),
+            nn.Linear(hidden, vocab_size),
+        ],
+        seed=seed,
+    )
+
+
 def _fold_target_scaling(model: Any, mean: float, std: float) -> None:
     """Make the last (linear) layer output ``std * z + mean``: predictions in the target's units.
 
@@ -180,14 +220,26 @@ def _fold_target_scaling(model: Any, mean: float, std: float) -> None:
         np.copyto(bias, bias.astype(np.float64) * std + mean, casting="same_kind")
 
 
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "×".join(str(size) for size in shape)
+
+
 def _describe_network(model: Any) -> str:
     """``"64 -> 32 relu -> 3 softmax"``: the size after each layer that learns, and the
-    activation it applies (as its configuration names it)."""
-    sizes = [str(input_size(model))]
-    shape = model.input_shape
+    activation it applies (as its configuration names it). For images, the shape
+    (``"1×28×28 -> 16×28×28 -> 32×14×14 -> 10 softmax"``), leaving out the layers that learn but
+    keep the shape of an image (a normalization); an activation layer names its activation after
+    the size before it."""
+    shape = tuple(model.input_shape)
+    sizes = [_shape_text(shape)]
     for layer in model.layers:
-        shape = output_shape(layer, shape)
-        if layer.count_params():
-            activation = layer.get_config().get("activation")
-            sizes.append(f"{shape[-1]}" + (f" {activation}" if activation else ""))
+        before, shape = shape, tuple(output_shape(layer, shape))
+        activation = layer.get_config().get("activation")
+        if not layer.count_params():
+            if isinstance(activation, str) and len(sizes) > 1 and " " not in sizes[-1]:
+                sizes[-1] += f" {activation}"
+            continue
+        if len(shape) > 1 and shape == before and not activation:
+            continue
+        sizes.append(_shape_text(shape) + (f" {activation}" if activation else ""))
     return " -> ".join(sizes)

@@ -148,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         x, y, name = _from_named(args.data, model, task)
         where = f"the test part of {name} ({len(x)} samples)"
     compile_for(model, task)
+    x = x.reshape((len(x), *model.input_shape))  # a CNN's images: (N, 1, H, W) from the pixels
     logs = model.evaluate(x, y, return_dict=True)
     print(f"{where}: {format_metrics(logs)}")
     if plot is not None:

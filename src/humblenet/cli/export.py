@@ -13,9 +13,10 @@ DESCRIPTION = (
     "Export a saved model to an ONNX file that ONNX Runtime (and other tools) can run.\n\n"
     "A model trained on a CSV file takes its raw columns, one input per column named after it "
     "(shape (batch, 1): a float, NaN where missing, or a string, empty where missing): the "
-    "graph fills, one-hot encodes and standardizes them as predict does. Any other model takes "
-    "one input, its raw features (the flattened pixels of images), standardized in the graph "
-    "when the model file holds a standardization."
+    "graph fills, one-hot encodes and standardizes them as predict does. A model trained on "
+    "images takes one input: the flattened pixels (an MLP), or images (batch, channels, height, "
+    "width) (--model cnn). Any other model takes one input, its raw features, standardized in "
+    "the graph when the model file holds a standardization."
 )
 
 EPILOG = "example:\n  humblenet export model.safetensors model.onnx"

@@ -1,6 +1,7 @@
 """``humblenet.data``: everything that produces NumPy arrays for training.
 
-- ``DataLoader``: mini-batches with seeded shuffling, gathered into reused buffers on request;
+- ``DataLoader``: mini-batches with seeded shuffling, gathered into reused buffers on request,
+  and seeded augmentation of images on request (``ImageAugmentation``: shifts, flips);
 - ``read_idx`` / ``write_idx``: the IDX files of MNIST and Fashion-MNIST;
 - ``load_dataset`` / ``list_datasets``: named data sets (fashion-mnist, mnist, digits,
   jogging) and where each is found;
@@ -33,6 +34,7 @@ from humblenet.data.catalog import (
 )
 from humblenet.data.csv import Standardizer, TabularDataset, read_csv, train_validation_split
 from humblenet.data.idx import read_idx, write_idx
+from humblenet.data.images import ImageAugmentation, with_channels
 from humblenet.data.jogging import generate_jogging, jogging_kcal
 from humblenet.data.loader import DataLoader
 from humblenet.data.text import CharVocab, load_words
@@ -43,6 +45,7 @@ __all__ = [
     "Dataset",
     "DatasetInfo",
     "DatasetNotFoundError",
+    "ImageAugmentation",
     "Standardizer",
     "TabularDataset",
     "describe_datasets",
@@ -58,5 +61,6 @@ __all__ = [
     "read_csv",
     "read_idx",
     "train_validation_split",
+    "with_channels",
     "write_idx",
 ]

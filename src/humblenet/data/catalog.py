@@ -14,7 +14,9 @@ digits        1,797 8×8 handwritten digits, shipped with humblenet (from the UC
 jogging       1,000 synthetic runs, minutes, speed and mass → kcal (regression), shipped.
 ============= ============================================================================
 
-Images come as float32 in [0, 1] and class labels as int64, ready for a ``DataLoader``.
+Images come as float32 in [0, 1] and class labels as int64, ready for a ``DataLoader``:
+``(N, H, W)`` by default, ``(N, 1, H, W)`` with ``channels="first"`` (PyTorch's layout, what
+``nn.Conv2d`` takes) or ``(N, H, W, 1)`` with ``channels="last"`` (Keras' ``Conv2D``).
 Decoded IDX files are cached in memory for the life of the process, so loading Fashion-MNIST a
 second time costs only the conversion to float32.
 """
@@ -33,6 +35,7 @@ import numpy as np
 
 from humblenet.data.csv import read_csv, train_validation_split
 from humblenet.data.idx import read_idx
+from humblenet.data.images import check_channels, with_channels
 from humblenet.data.jogging import JOGGING_CSV
 from humblenet.data.text import WORDS_HOW_TO_GET, WORDS_PATH
 
@@ -257,22 +260,42 @@ def _raw_idx_split(found: dict[str, Path], part: str) -> tuple[np.ndarray, np.nd
     return images, labels
 
 
+def _image_layout(owner: str, flatten: bool, channels: str | None) -> str | None:
+    """``channels``, checked, and not given together with ``flatten``."""
+    check_channels(owner, channels)
+    if flatten and channels is not None:
+        raise ValueError(
+            f"{owner}: flatten=True and channels={channels!r} ask for two shapes; give one"
+        )
+    return channels
+
+
+def _shaped(images: np.ndarray, flatten: bool, channels: str | None) -> np.ndarray:
+    """Images (N, H, W) flattened to (N, H·W), with a channel axis, or as they are."""
+    if flatten:
+        return images.reshape(len(images), -1)
+    return np.ascontiguousarray(with_channels(images, channels))
+
+
 def _load_idx_split(
-    found: dict[str, Path], part: str, flatten: bool
+    found: dict[str, Path], part: str, flatten: bool, channels: str | None
 ) -> tuple[np.ndarray, np.ndarray]:
     images, labels = _raw_idx_split(found, part)
     x = images.astype(np.float32)
     x /= 255  # float32 in [0, 1], as torchvision's ToTensor and the series' x / 255
-    if flatten:
-        x = x.reshape(len(x), -1)
-    return x, labels.astype(np.int64)
+    return _shaped(x, flatten, channels), labels.astype(np.int64)
 
 
 def _idx_dataset(
-    name: str, found: dict[str, Path], flatten: bool, classes: tuple[str, ...], about: str
+    name: str,
+    found: dict[str, Path],
+    flatten: bool,
+    classes: tuple[str, ...],
+    about: str,
+    channels: str | None = None,
 ) -> Dataset:
-    x_train, y_train = _load_idx_split(found, "train", flatten)
-    x_test, y_test = _load_idx_split(found, "test", flatten)
+    x_train, y_train = _load_idx_split(found, "train", flatten, channels)
+    x_test, y_test = _load_idx_split(found, "test", flatten, channels)
     return Dataset(
         name=name,
         x_train=x_train,
@@ -330,11 +353,12 @@ def _found_files(name: str, folder: str | os.PathLike[str] | None = None) -> dic
 
 
 def load_raw_images(
-    name: str, folder: str | os.PathLike[str] | None = None
+    name: str, folder: str | os.PathLike[str] | None = None, channels: str | None = None
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """``((x_train, y_train), (x_test, y_test))`` of ``"fashion-mnist"`` or ``"mnist"`` exactly as
     the IDX files hold them: uint8 images of shape (N, 28, 28) with values 0 to 255, and uint8
     labels of shape (N,) (what Keras' ``load_data()`` returns). Arrays are fresh copies.
+    ``channels="last"`` gives the images as (N, 28, 28, 1), ``"first"`` as (N, 1, 28, 28).
 
     Raises:
         DatasetNotFoundError: the files are not found (the message says where it looked and how
@@ -342,12 +366,15 @@ def load_raw_images(
     """
     if name not in ("fashion-mnist", "mnist"):
         raise ValueError(f"load_raw_images: name must be 'fashion-mnist' or 'mnist', got {name!r}")
+    _image_layout("load_raw_images", False, channels)
     found = _found_files(name, folder)
     parts = [_raw_idx_split(found, part) for part in ("train", "test")]
-    return tuple((images.copy(), labels.copy()) for images, labels in parts)  # type: ignore[return-value]
+    return tuple(  # type: ignore[return-value]
+        (_shaped(images, False, channels).copy(), labels.copy()) for images, labels in parts
+    )
 
 
-def load_fashion_mnist(flatten: bool = False) -> Dataset:
+def load_fashion_mnist(flatten: bool = False, channels: str | None = None) -> Dataset:
     """Load Fashion-MNIST: 60,000 training and 10,000 test images of clothes, 10 classes.
 
     Searched, in order: ``$HUMBLENET_DATA/fashion-mnist``, ``$HUMBLENET_DATA``, then
@@ -356,26 +383,38 @@ def load_fashion_mnist(flatten: bool = False) -> Dataset:
 
     Args:
         flatten: give each image as 784 values instead of 28×28.
+        channels: ``None`` for images ``(count, 28, 28)``, ``"first"`` for
+            ``(count, 1, 28, 28)`` (``nn.Conv2d``'s layout), ``"last"`` for ``(count, 28, 28,
+            1)`` (Keras' ``Conv2D``).
 
     Returns:
         A ``Dataset`` with float32 images in [0, 1] of shape ``(count, 28, 28)`` (or
-        ``(count, 784)``), int64 labels 0 to 9 and ``FASHION_MNIST_CLASSES``.
+        ``(count, 784)``, or with a channel axis), int64 labels 0 to 9 and
+        ``FASHION_MNIST_CLASSES``.
 
     Raises:
         DatasetNotFoundError: no folder holds the files; the message lists every place
             searched and how to install the data.
         ValueError: a file is damaged or does not match the others.
     """
+    _image_layout("load_fashion_mnist", flatten, channels)
     found = _found_files("fashion-mnist")
-    return _idx_dataset("fashion-mnist", found, flatten, FASHION_MNIST_CLASSES, _FASHION_ABOUT)
+    return _idx_dataset(
+        "fashion-mnist", found, flatten, FASHION_MNIST_CLASSES, _FASHION_ABOUT, channels
+    )
 
 
-def load_mnist(folder: str | os.PathLike[str] | None = None, flatten: bool = False) -> Dataset:
+def load_mnist(
+    folder: str | os.PathLike[str] | None = None,
+    flatten: bool = False,
+    channels: str | None = None,
+) -> Dataset:
     """Load MNIST's handwritten digits from a folder holding its four IDX files (raw or .gz).
 
     Args:
         folder: the folder; ``None`` looks in ``$HUMBLENET_DATA/mnist``.
         flatten: give each image as 784 values instead of 28×28.
+        channels: ``None``, ``"first"`` or ``"last"``, as in :func:`load_fashion_mnist`.
 
     Returns:
         A ``Dataset`` like ``load_fashion_mnist``'s, with class names "0" to "9".
@@ -384,8 +423,9 @@ def load_mnist(folder: str | os.PathLike[str] | None = None, flatten: bool = Fal
         DatasetNotFoundError: the folder lacks files (the message names the files expected).
         ValueError: a file is damaged or does not match the others.
     """
+    _image_layout("load_mnist", flatten, channels)
     found = _found_files("mnist", folder)
-    return _idx_dataset("mnist", found, flatten, DIGIT_CLASSES, _MNIST_ABOUT)
+    return _idx_dataset("mnist", found, flatten, DIGIT_CLASSES, _MNIST_ABOUT, channels)
 
 
 # --- Embedded data sets: digits and jogging ---------------------------------------------------
@@ -398,7 +438,12 @@ def _digits_table() -> np.ndarray:
     return table
 
 
-def load_digits(flatten: bool = False, test_fraction: float = 0.2, seed: int = 0) -> Dataset:
+def load_digits(
+    flatten: bool = False,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    channels: str | None = None,
+) -> Dataset:
     """Load the 1,797 8×8 handwritten digits shipped with humblenet, split at random.
 
     The data is the test set of "Optical Recognition of Handwritten Digits" by E. Alpaydin and
@@ -414,6 +459,8 @@ def load_digits(flatten: bool = False, test_fraction: float = 0.2, seed: int = 0
         flatten: give each image as 64 values instead of 8×8.
         test_fraction: the share of images held out for testing, in (0, 1).
         seed: the seed of the split.
+        channels: ``None`` for ``(count, 8, 8)``, ``"first"`` for ``(count, 1, 8, 8)``,
+            ``"last"`` for ``(count, 8, 8, 1)``.
 
     Returns:
         A ``Dataset`` with float32 images in [0, 1] and int64 labels 0 to 9.
@@ -422,10 +469,13 @@ def load_digits(flatten: bool = False, test_fraction: float = 0.2, seed: int = 0
         >>> (x_train, y_train), (x_test, y_test) = load_digits()
         >>> x_train.shape, x_test.shape, float(x_train.max())
         ((1438, 8, 8), (359, 8, 8), 1.0)
+        >>> load_digits(channels="first").x_train.shape
+        (1438, 1, 8, 8)
     """
+    _image_layout("load_digits", flatten, channels)
     table = _digits_table()
     images = (table[:, :64] / 16).astype(np.float32)  # / 16: exact in float32
-    images = images if flatten else images.reshape(-1, 8, 8)
+    images = _shaped(images.reshape(-1, 8, 8), flatten, channels)
     (x_train, y_train), (x_test, y_test) = train_validation_split(
         images, table[:, 64], test_fraction, seed
     )
@@ -496,7 +546,8 @@ def load_dataset(name: str, **options: Any) -> Dataset:
     Args:
         name: ``"fashion-mnist"``, ``"mnist"`` (or ``"mnist:FOLDER"``), ``"digits"`` or
             ``"jogging"``.
-        **options: passed to the data set's loader: ``flatten`` (the image sets),
+        **options: passed to the data set's loader: ``flatten`` and ``channels`` (the image
+            sets: ``None``, ``"first"`` for (N, 1, H, W), ``"last"`` for (N, H, W, 1)),
             ``folder`` (mnist), ``test_fraction`` and ``seed`` (digits, jogging).
 
     Returns:

@@ -9,6 +9,10 @@ A training step should spend its time in matrix products, not in building batche
 shuffled batch is gathered with one ``numpy.take`` call, and with ``reuse_buffers=True`` it is
 gathered into the same preallocated arrays every time (no allocation, no page faults). Without
 shuffling, a batch is a slice of the data: a view, nothing is copied.
+
+With ``augment=ImageAugmentation(...)`` each batch of images is shifted and flipped at random,
+with a generator seeded by ``(seed, epoch, batch)``: like the order, the augmentation of a
+batch does not depend on what ran before it, so a resumed run sees the same pixels.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from humblenet.data.images import ImageAugmentation
 from humblenet.validation import whole
 
 __all__ = ["DataLoader"]
@@ -74,6 +79,11 @@ class DataLoader:
             The default ``False`` gives each shuffled batch its own new arrays, safe to keep,
             as PyTorch's loader does. Unshuffled batches are views of ``x`` and ``y`` in both
             cases (valid as long as the data is not modified).
+        augment: an :class:`~humblenet.data.images.ImageAugmentation` applied to every batch of
+            ``x`` (``y`` is left alone), or ``None`` (the default): no augmentation. Batch ``b``
+            of epoch ``e`` is augmented with ``numpy.random.default_rng([seed, e, b])``. The
+            data itself is never changed: an augmented batch is a new array (a reused one
+            with ``reuse_buffers``).
 
     Attributes:
         seed: the integer the shuffling is drawn from.
@@ -101,6 +111,7 @@ class DataLoader:
         seed: int | np.random.Generator | None = None,
         drop_last: bool = False,
         reuse_buffers: bool = False,
+        augment: ImageAugmentation | None = None,
     ) -> None:
         self.batch_size = _check_batch_size(batch_size)
         self.x = _as_samples(x, "x")
@@ -116,6 +127,15 @@ class DataLoader:
         self.seed = _shuffle_seed(seed)
         self.epoch = 0
         self._buffers: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
+        if augment is not None:
+            if not isinstance(augment, ImageAugmentation):
+                raise TypeError(
+                    "DataLoader: augment must be an ImageAugmentation (e.g. "
+                    f"ImageAugmentation(shift=2, flip=True)) or None, got {type(augment).__name__}"
+                )
+            augment.check(self.x.shape, "DataLoader (augment)")
+        self.augment = augment
+        self._augmented: dict[int, np.ndarray] = {}
 
     def order(self, epoch: int) -> np.ndarray:
         """The sample indices of epoch ``epoch`` in the order it visits them (shuffled)."""
@@ -144,33 +164,48 @@ class DataLoader:
             self._buffers[size] = self._new_buffers(size)
         return self._buffers[size]
 
+    def _augmented_batch(
+        self, x_batch: np.ndarray, epoch: int, batch: int, owned: bool
+    ) -> np.ndarray:
+        """``x_batch`` augmented with the generator of ``(seed, epoch, batch)``: in place when
+        the loader ``owned`` the array (a gathered batch), else into a new (or reused) one."""
+        assert self.augment is not None
+        rng = np.random.default_rng([self.seed, epoch, batch])
+        out = x_batch if owned else None  # the gather reads a copy: writing over it is safe
+        if out is None and self.reuse_buffers:
+            out = self._augmented.get(len(x_batch))
+            if out is None:
+                out = self._augmented[len(x_batch)] = np.empty_like(x_batch)
+        return self.augment(x_batch, rng, out=out)
+
     def __iter__(self) -> Iterator[Any]:
         """One epoch: yields ``(x_batch, y_batch)``, or ``x_batch`` alone when ``y`` is None."""
         x, y, batch_size = self.x, self.y, self.batch_size
         stop_all = min(len(self) * batch_size, len(x))
-        if not self.shuffle:
-            self.epoch += 1
-            for start in range(0, stop_all, batch_size):
-                stop = start + batch_size
-                yield x[start:stop] if y is None else (x[start:stop], y[start:stop])
-            return
-        order = self.order(self.epoch)
+        epoch = self.epoch
         self.epoch += 1
-        for start in range(0, stop_all, batch_size):
-            indices = order[start : start + batch_size]
-            x_batch, y_batch = self._buffers_for(len(indices))
-            # mode="clip" lets NumPy write straight into `out` (measured 3x faster than the
-            # default mode="raise", which buffers); a permutation's indices are always in range.
-            np.take(x, indices, axis=0, out=x_batch, mode="clip")
-            if y is None or y_batch is None:
-                yield x_batch
+        order = self.order(epoch) if self.shuffle else None
+        augment = self.augment is not None and self.augment.active
+        for batch, start in enumerate(range(0, stop_all, batch_size)):
+            if order is None:
+                stop = start + batch_size
+                x_batch, y_batch = x[start:stop], None if y is None else y[start:stop]
             else:
-                np.take(y, indices, axis=0, out=y_batch, mode="clip")
-                yield x_batch, y_batch
+                indices = order[start : start + batch_size]
+                x_batch, y_batch = self._buffers_for(len(indices))
+                # mode="clip" lets NumPy write straight into `out` (measured 3x faster than the
+                # default mode="raise", which buffers); a permutation's indices are in range.
+                np.take(x, indices, axis=0, out=x_batch, mode="clip")
+                if y is not None and y_batch is not None:
+                    np.take(y, indices, axis=0, out=y_batch, mode="clip")
+            if augment:
+                x_batch = self._augmented_batch(x_batch, epoch, batch, order is not None)
+            yield x_batch if y is None else (x_batch, y_batch)
 
     def __repr__(self) -> str:
         return (
             f"DataLoader(num_samples={self.num_samples}, batch_size={self.batch_size}, "
             f"shuffle={self.shuffle}, drop_last={self.drop_last}, "
-            f"reuse_buffers={self.reuse_buffers}, batches={len(self)})"
+            f"reuse_buffers={self.reuse_buffers}, batches={len(self)}"
+            + (f", augment={self.augment!r})" if self.augment is not None else ")")
         )

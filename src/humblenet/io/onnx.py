@@ -11,7 +11,11 @@ The graph has one input named ``"input"`` of shape ``(batch, *input_shape)`` wit
 batch dimension, and one output named ``"output"``. The weights are named as in the model's
 safetensors file (PyTorch's numbering, see :mod:`humblenet.io.safetensors`). The graph computes in
 the weights' dtype; note that ONNX Runtime has no float64 ``Erf``, so a float64 model with GELU
-exports to a valid file that ONNX Runtime will not run (float32, the default, runs everywhere).
+exports to a valid file that ONNX Runtime will not run (float32, the default, runs everywhere);
+the same holds for the recurrent layers' ``RNN``, ``LSTM`` and ``GRU``, which ONNX Runtime runs
+in float32 only. A model whose first layer takes ids (``Embedding``: its ``onnx_input`` is
+``"int64"``) gets an int64 input instead. A layer that returns ``(output, state)`` (``nn.LSTM``)
+exports its output, the one thing a ``Sequential`` passes on.
 
 >>> import tempfile, pathlib
 >>> from humblenet.nn import Dense, Sequential
@@ -91,27 +95,36 @@ class Graph:
     def node(self, op_type: str, inputs: list[str], domain: str = "", **attributes: Any) -> str:
         """Append one operator (of the ``domain`` operator set, e.g. ``"ai.onnx.ml"``); return
         the name of its output."""
+        return self.node_outputs(op_type, inputs, 1, domain, **attributes)[0]
+
+    def node_outputs(
+        self, op_type: str, inputs: list[str], count: int, domain: str = "", **attributes: Any
+    ) -> list[str]:
+        """Append one operator with ``count`` outputs (an ``LSTM`` gives ``Y, Y_h, Y_c``);
+        return their names. An optional input left out in the middle is ``""``."""
         self._count += 1
         prefix = self._prefix
-        output = f"{prefix}.{op_type.lower()}_{self._count}"
+        outputs = [f"{prefix}.{op_type.lower()}_{self._count}"]
+        outputs += [f"{outputs[0]}.{k}" for k in range(1, count)]
         if domain:
             self.domains.add(domain)
         self.nodes.append(
             self.onnx.helper.make_node(
                 op_type,
                 inputs,
-                [output],
+                outputs,
                 name=f"{prefix}.{op_type}_{self._count}",
                 domain=domain or None,
                 **attributes,
             )
         )
-        return output
+        return outputs
 
     def input(self, name: str, kind: str, shape: list[int]) -> str:
-        """A graph input ``name`` of ``kind`` ``"float"`` (the model's dtype) or ``"string"``,
-        of shape ``(batch, *shape)``."""
-        element = self.element_type if kind == "float" else self.onnx.TensorProto.STRING
+        """A graph input ``name`` of ``kind`` ``"float"`` (the model's dtype), ``"int64"``
+        (ids, as an embedding takes) or ``"string"``, of shape ``(batch, *shape)``."""
+        elements = {"int64": self.onnx.TensorProto.INT64, "string": self.onnx.TensorProto.STRING}
+        element = self.element_type if kind == "float" else elements[kind]
         self.inputs.append(
             self.onnx.helper.make_tensor_value_info(name, element, ["batch", *shape])
         )
@@ -174,7 +187,8 @@ def _preprocessing(graph: Graph, preprocessing: dict[str, Any] | None, model: Se
     assert model.input_shape is not None
     if isinstance(preprocessing, dict) and "columns" in preprocessing:
         return TablePreprocessor.from_dict(preprocessing).to_onnx(graph)
-    x = graph.input("input", "float", list(model.input_shape))
+    kind = model.layers[0].onnx_input if model.layers else "float"
+    x = graph.input("input", kind, list(model.input_shape))
     if isinstance(preprocessing, dict) and "mean" in preprocessing:
         scaler = Standardizer.from_dict(preprocessing)
         assert scaler.mean is not None and scaler.std is not None

@@ -5,6 +5,7 @@ from humblenet.training.callbacks import (
     Callback,
     EarlyStopping,
     History,
+    LearningRateScheduler,
     ModelCheckpoint,
     NanGuard,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "History",
+    "LearningRateScheduler",
     "ModelCheckpoint",
     "TerminateOnNaN",
 ]

@@ -29,6 +29,7 @@ from humblenet import recurrent as R
 from humblenet.nn import init
 from humblenet.nn.layers.base import Layer
 from humblenet.nn.layers.embedding import Embedding as _Embedding
+from humblenet.nn.layers.recurrent_onnx import recurrent_onnx
 from humblenet.nn.module import Parameter
 from humblenet.nn.registry import register
 from humblenet.random import get_generator
@@ -183,6 +184,49 @@ class _KerasRecurrent(Layer):
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         return (*input_shape[:-1], self.units) if self.return_sequences else (self.units,)
 
+    _onnx_op = "RNN"
+
+    def to_onnx(self, graph: Any, x: str) -> str:
+        """The output alone: with ``return_state`` a ``Sequential`` passes on the first item of
+        ``[output, *states]``, and so does the export."""
+        return self.onnx_outputs(graph, x)[0]
+
+    def onnx_outputs(self, graph: Any, x: str, initial_state: list[str] | None = None) -> list[str]:
+        """This layer as one ONNX ``RNN``/``LSTM``/``GRU`` operator
+        (:mod:`humblenet.nn.layers.recurrent_onnx`).
+
+        Args:
+            graph: the :class:`humblenet.io.onnx.Graph` being written.
+            x: the input ``(batch, time, features)``.
+            initial_state: the names of the initial states ``(batch, units)`` (the LSTM's
+                ``h`` then ``c``); None: zeros.
+
+        Returns:
+            The names of the output (every step's or the last, as ``return_sequences`` says)
+            and of the final states, as ``forward`` with ``return_state=True`` returns them.
+        """
+        names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.use_bias else [])
+        states = [graph.node("Unsqueeze", [s, graph.integers([0])]) for s in initial_state or []]
+        y, *finals = recurrent_onnx(
+            graph,
+            graph.node("Transpose", [x], perm=[1, 0, 2]),  # (T, B, F)
+            self._onnx_op,
+            self.units,
+            [names],
+            reverse=self.go_backwards,
+            nonlinearity=getattr(self, "activation", "tanh"),
+            initial_h=states[0] if states else None,
+            initial_c=states[1] if len(states) > 1 else None,
+        )
+        finals = [graph.node("Squeeze", [f, graph.integers([0])]) for f in finals]  # (B, H)
+        if not self.return_sequences:
+            return [finals[0], *finals]  # the last step's output is the final h
+        y = graph.node("Squeeze", [y, graph.integers([1])])  # (T, B, H)
+        if self.go_backwards:  # Keras lists the steps in the order they were computed
+            starts, ends = graph.integers([-1]), graph.integers([np.iinfo(np.int64).min])
+            y = graph.node("Slice", [y, starts, ends, graph.integers([0]), graph.integers([-1])])
+        return [graph.node("Transpose", [y], perm=[1, 0, 2]), *finals]
+
     def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
@@ -229,6 +273,7 @@ class LSTM(_KerasRecurrent):
     """Keras' ``LSTM``; ``return_state`` gives ``[output, h, c]``."""
 
     _gates = 4
+    _onnx_op = "LSTM"
 
     def _initial_bias(self) -> np.ndarray:
         bias = np.zeros(4 * self.units, dtype=self.dtype)
@@ -251,6 +296,7 @@ class GRU(_KerasRecurrent):
     """Keras' ``GRU`` with ``reset_after=True`` (its default, and torch's formulation)."""
 
     _gates = 3
+    _onnx_op = "GRU"
 
     def _run(self, x: Tensor, states: list[Tensor | None]) -> tuple[Tensor, list[Tensor]]:
         assert self.weight_ih is not None and self.weight_hh is not None

@@ -322,6 +322,10 @@ class Module:
         """
         return None
 
+    onnx_input: str = "float"
+    """What this layer takes as the first layer of an exported graph: ``"float"`` numbers in
+    the model's dtype, or ``"int64"`` ids (an embedding)."""
+
     def to_onnx(self, graph: Any, x: str) -> str:
         """Append this layer's ONNX operators to ``graph`` and return the name of its output.
 

@@ -54,6 +54,10 @@ class LearningRateScheduler:
         """The optimizer's current learning rate (PyTorch's ``get_last_lr()``)."""
         return float(self.optimizer.learning_rate)
 
+    def get_last_lr(self) -> list[float]:
+        """``[learning_rate]``: PyTorch's name, one rate per parameter group (there is one)."""
+        return [self.learning_rate]
+
     def state_dict(self) -> dict[str, Any]:
         """The epoch and the base rate, as plain numbers."""
         return {

@@ -24,7 +24,7 @@ import textwrap
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
-from humblenet.series import neuron, tour_deep
+from humblenet.series import neuron, tour_deep, vanishing_gradient
 from humblenet.series._tour_text import WIDTH
 from humblenet.series._tour_text import wrap as _wrap
 from humblenet.series.part01_simple_nn import predict_with_one_weight
@@ -305,6 +305,7 @@ CHAPTERS: list[Chapter] = [
     ("Part 8: backpropagation through a hidden layer", _part8),
     (tour_deep.PART9_TITLE, tour_deep.part9_chapter),
     (tour_deep.PART10_TITLE, tour_deep.part10_chapter),
+    (vanishing_gradient.TITLE, vanishing_gradient.chapter),
 ]
 
 

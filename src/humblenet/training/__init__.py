@@ -12,6 +12,7 @@ from humblenet.training.callbacks import (
     Callback,
     EarlyStopping,
     History,
+    LearningRateScheduler,
     NanGuard,
 )
 from humblenet.training.checkpoint import load_checkpoint, save_checkpoint
@@ -22,6 +23,7 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "History",
+    "LearningRateScheduler",
     "Model",
     "NanGuard",
     "Sequential",

@@ -31,6 +31,7 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "History",
+    "LearningRateScheduler",
     "ModelCheckpoint",
     "NanGuard",
 ]
@@ -203,6 +204,50 @@ class EarlyStopping(Callback):
             self.model.load_state_dict(self.best_weights)
         if self.verbose and self.stopped_epoch is not None:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+
+
+class LearningRateScheduler(Callback):
+    """Set the optimizer's learning rate at the start of each epoch (Keras'
+    ``LearningRateScheduler``): ``schedule(epoch, learning_rate)`` returns the rate for
+    ``epoch`` (counted from 0) given the current one.
+
+    A schedule that depends on the epoch alone (``lambda epoch, rate: 2e-3 if epoch < 2 else
+    2e-4``) gives a resumed run the rates of an uninterrupted one; the optimizer's rate is in
+    the backup too.
+
+    Args:
+        schedule: a function ``(epoch, learning_rate) -> learning_rate`` (> 0).
+        verbose: 1 prints the rate when the epoch begins.
+
+    >>> halve = LearningRateScheduler(lambda epoch, rate: 0.1 * 0.5**epoch)
+    >>> halve.schedule(2, 0.1)
+    0.025
+    """
+
+    def __init__(self, schedule: Any, verbose: int = 0) -> None:
+        if not callable(schedule):
+            raise TypeError(
+                "LearningRateScheduler: schedule must be a function (epoch, learning_rate) -> "
+                f"learning_rate, got {type(schedule).__name__}"
+            )
+        self.schedule = schedule
+        self.verbose = verbose
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        optimizer = self.model.optimizer
+        rate = float(self.schedule(epoch, float(optimizer.learning_rate)))
+        if not math.isfinite(rate) or rate <= 0:
+            raise ValueError(
+                f"LearningRateScheduler: the schedule gave {rate!r} for epoch {epoch}; a "
+                "learning rate must be a finite number > 0"
+            )
+        optimizer.learning_rate = rate
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: learning rate {rate:.6g}")
+
+    def state_dict(self) -> dict[str, Any]:
+        """Nothing: the schedule is code, and the optimizer keeps its rate."""
+        return {}
 
 
 class ModelCheckpoint(Callback):

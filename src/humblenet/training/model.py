@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from humblenet import distributed, optim
-from humblenet.data import DataLoader
+from humblenet.data import DataLoader, ImageAugmentation
 from humblenet.io import safetensors as model_file
 from humblenet.nn import losses as losses_module
 from humblenet.nn.containers import Sequential as _Layers
@@ -253,6 +253,7 @@ class Model(Module):
         nan_guard: bool = True,
         class_weight: dict[int, float] | None = None,
         sample_weight: Any = None,
+        augment: ImageAugmentation | None = None,
     ) -> History:
         """Train on ``(x, y)`` for ``epochs`` passes (Keras' ``fit``).
 
@@ -282,6 +283,10 @@ class Model(Module):
             sample_weight: one weight per sample of ``x``, multiplied into its loss (with
                 ``class_weight`` too, the two multiply). A weighted batch's loss is
                 ``sum(weight * loss) / batch size``, Keras' rule.
+            augment: an :class:`~humblenet.data.ImageAugmentation` (random shifts, flips) for
+                the training images, drawn per batch from ``(seed, epoch, batch)`` (so a resumed
+                run augments as an uninterrupted one); validation data is never augmented.
+                ``None`` (the default): none.
 
         Returns:
             a :class:`History` whose ``history`` has ``loss`` (and ``accuracy``, ``val_loss``,
@@ -298,6 +303,13 @@ class Model(Module):
         #    model as it was (an unbuilt model stays unbuilt).
         x_array = check_x(self, x, "fit")
         input_shape = x_array.shape[1:]
+        if augment is not None:
+            if not isinstance(augment, ImageAugmentation):
+                raise TypeError(
+                    "fit: augment must be an ImageAugmentation (e.g. ImageAugmentation(shift=2)) "
+                    f"or None, got {type(augment).__name__}"
+                )
+            augment.check(x_array.shape, "fit (augment)")
         y_array = check_y(self, self.loss, y, x_array, "fit")
         weights = _sample_weights(
             self, y_array, len(x_array), class_weight, sample_weight, self.loss
@@ -346,7 +358,13 @@ class Model(Module):
         # With weights, the loader hands out sample indices; the loop picks y and weights.
         targets = y_array if weights is None else np.arange(len(x_array))
         loader = DataLoader(
-            x_array, targets, batch_size=batch_size, shuffle=shuffle, seed=seed, reuse_buffers=True
+            x_array,
+            targets,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            reuse_buffers=True,
+            augment=augment,
         )
         logs: dict[str, float] = {}
         # Where the loop is, for callbacks that save and restore a run (BackupAndRestore): one

@@ -113,6 +113,8 @@ class Embedding(Layer):
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         return (*input_shape, self.embedding_dim)
 
+    onnx_input = "int64"  # the exported graph's input is the ids
+
     def to_onnx(self, graph: Any, x: str) -> str:
         """``Gather`` of the table's rows by the (int64) ids."""
         return str(graph.node("Gather", [graph.parameter("weight"), x], axis=0))

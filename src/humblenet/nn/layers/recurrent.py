@@ -22,6 +22,7 @@ import numpy as np
 from humblenet import functional as F
 from humblenet import recurrent as R
 from humblenet.nn.layers.base import Layer, positive_size
+from humblenet.nn.layers.recurrent_onnx import recurrent_onnx, slice_rows
 from humblenet.nn.module import Parameter
 from humblenet.nn.registry import register
 from humblenet.random import get_generator
@@ -156,10 +157,56 @@ class _RNNBase(Layer):
         return (*input_shape[:-1], self.hidden_size * self.directions)
 
     def to_onnx(self, graph: Any, x: str) -> str:
-        raise NotImplementedError(
-            f"{type(self).__name__}: ONNX export of recurrent layers is not written yet; "
-            "save the model as safetensors (it loads into torch.nn) instead"
-        )
+        """The output alone, what a ``Sequential`` passes on (it drops the final states); in
+        evaluation: no dropout between layers."""
+        return self.onnx_outputs(graph, x)[0]
+
+    def onnx_outputs(
+        self, graph: Any, x: str, h0: str | None = None, c0: str | None = None
+    ) -> list[str]:
+        """This layer as ONNX operators, one ``RNN``/``LSTM``/``GRU`` per layer
+        (:mod:`humblenet.nn.layers.recurrent_onnx`).
+
+        Args:
+            graph: the :class:`humblenet.io.onnx.Graph` being written.
+            x: the batched input, ``(L, N, H_in)`` (``(N, L, H_in)`` with ``batch_first``).
+            h0, c0: initial states ``(num_layers * D, N, H)`` already in the graph; None:
+                zeros.
+
+        Returns:
+            The names of ``output``, ``h_n`` and, for an LSTM, ``c_n``, shaped as
+            :meth:`forward` returns them.
+        """
+        op = {"lstm": "LSTM", "gru": "GRU"}.get(self.kind, "RNN")
+        d = self.directions
+        if self.batch_first:
+            x = graph.node("Transpose", [x], perm=[1, 0, 2])
+        finals: list[list[str]] = []
+        for layer in range(self.num_layers):
+            rows = (layer * d, (layer + 1) * d)
+            y, *states = recurrent_onnx(
+                graph,
+                x,
+                op,
+                self.hidden_size,
+                [self._names(layer, direction) for direction in range(d)],
+                nonlinearity=self.kind[4:] or "tanh",
+                initial_h=None if h0 is None else slice_rows(graph, h0, *rows),
+                initial_c=None if c0 is None else slice_rows(graph, c0, *rows),
+            )
+            finals.append(states)
+            y = graph.node("Transpose", [y], perm=[0, 2, 1, 3])  # (T, B, D, H)
+            x = graph.node("Reshape", [y, graph.integers([0, 0, -1])])  # (T, B, D H)
+        if self.batch_first:
+            x = graph.node("Transpose", [x], perm=[1, 0, 2])
+        outputs = [x]
+        for k in range(len(finals[0])):  # h_n (and c_n): the layers' states one after another
+            per_layer = [states[k] for states in finals]
+            joined = (
+                per_layer[0] if len(per_layer) == 1 else graph.node("Concat", per_layer, axis=0)
+            )
+            outputs.append(str(joined))
+        return [str(name) for name in outputs]
 
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {

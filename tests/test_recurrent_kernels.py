@@ -1,0 +1,131 @@
+"""The compiled step kernels of the LSTM and GRU (``humblenet._recurrent_kernels``) give the
+numbers of the NumPy loops in ``humblenet.recurrent``.
+
+The kernels run the NumPy path's float operations in the same order and dtype, so the outputs
+and every gradient (input, weights, biases, initial states) are equal, in float32 and float64,
+both directions, with and without biases and initial states, for sequences of 1 and 6 steps and
+through a two-layer bidirectional ``nn.LSTM`` / ``nn.GRU``. ``assert_array_equal`` counts -0.0
+equal to 0.0: where the NumPy path adds a zero product for a missing initial state, the kernel
+path skips it, which can only change the sign of a zero. The oracle tests against torch
+(tests/oracle/test_oracle_recurrent.py) and gradcheck run the kernel path, which is the default
+when numba is installed (the test extra installs it).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import pytest
+
+from humblenet import Tensor, _recurrent_kernels, nn
+from humblenet import recurrent as R
+
+LAYERS = {"lstm": (R.lstm_layer, 4), "gru": (R.gru_layer, 3)}
+OPTIONS = list(itertools.product(["lstm", "gru"], [np.float32, np.float64], [1, 6]))
+
+
+def run_layer(
+    kind: str, dtype: type, steps: int, reverse: bool, bias: bool, state: bool
+) -> list[np.ndarray]:
+    """Output and every gradient of one primitive on seeded inputs (batch 3, input 4, hidden 5)."""
+    function, gates = LAYERS[kind]
+    rng = np.random.default_rng(0)
+
+    def tensor(*shape: int) -> Tensor:
+        return Tensor((rng.standard_normal(shape) * 0.6).astype(dtype), requires_grad=True)
+
+    x, w_ih, w_hh = tensor(steps, 3, 4), tensor(gates * 5, 4), tensor(gates * 5, 5)
+    biases = [tensor(gates * 5), tensor(gates * 5)] if bias else [None, None]
+    states = [tensor(3, 5) if state else None for _ in range(2 if kind == "lstm" else 1)]
+    inputs = [x, w_ih, w_hh, *biases, *states]
+    out = function(*inputs, reverse=reverse)
+    out.backward(rng.standard_normal(out.shape).astype(dtype))
+    return [out.data] + [p.grad for p in inputs if p is not None]
+
+
+def both_paths(monkeypatch: pytest.MonkeyPatch, run: Any) -> tuple[Any, Any]:
+    monkeypatch.setattr(R, "_use_kernels", True)
+    fused = run()
+    monkeypatch.setattr(R, "_use_kernels", False)
+    plain = run()
+    return fused, plain
+
+
+def assert_equal(fused: list[np.ndarray], plain: list[np.ndarray]) -> None:
+    assert len(fused) == len(plain)
+    for a, b in zip(fused, plain, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_kernels_are_available() -> None:
+    """The test extra installs numba; without it the tests below would compare NumPy to NumPy."""
+    assert _recurrent_kernels.recurrent_kernels() is not None
+
+
+@pytest.mark.parametrize(("kind", "dtype", "steps"), OPTIONS)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize(("bias", "state"), [(True, False), (True, True), (False, True)])
+def test_kernels_give_the_numbers_of_the_numpy_loops(
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    dtype: type,
+    steps: int,
+    reverse: bool,
+    bias: bool,
+    state: bool,
+) -> None:
+    fused, plain = both_paths(
+        monkeypatch, lambda: run_layer(kind, dtype, steps, reverse, bias, state)
+    )
+    assert_equal(fused, plain)
+
+
+@pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU])
+def test_two_bidirectional_layers_agree_end_to_end(
+    monkeypatch: pytest.MonkeyPatch, cls: type
+) -> None:
+    def run() -> list[np.ndarray]:
+        layer = cls(4, 5, num_layers=2, bidirectional=True, batch_first=True, seed=0)
+        x = Tensor(np.random.default_rng(1).standard_normal((3, 7, 4)).astype(np.float32))
+        x.requires_grad = True
+        out, state = layer(x)
+        finals = state if isinstance(state, tuple) else (state,)
+        total = (out * out).sum()
+        for s in finals:
+            total = total + (s * s).sum()
+        total.backward()
+        return [out.data, *(s.data for s in finals), x.grad] + [p.grad for p in layer.parameters()]
+
+    fused, plain = both_paths(monkeypatch, run)
+    assert_equal(fused, plain)
+
+
+def test_an_initial_state_that_needs_no_gradient(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel path skips the last backward product when h0 needs no gradient; the other
+    gradients must not change."""
+
+    def run() -> list[np.ndarray]:
+        rng = np.random.default_rng(2)
+        x = Tensor(rng.standard_normal((4, 2, 3)), requires_grad=True)
+        w_ih = Tensor(rng.standard_normal((16, 3)) * 0.5, requires_grad=True)
+        w_hh = Tensor(rng.standard_normal((16, 4)) * 0.5, requires_grad=True)
+        h0, c0 = Tensor(rng.standard_normal((2, 4))), Tensor(rng.standard_normal((2, 4)))
+        out = R.lstm_layer(x, w_ih, w_hh, None, None, h0, c0)
+        out.sum().backward()
+        assert h0.grad is None and c0.grad is None
+        return [out.data, x.grad, w_ih.grad, w_hh.grad]
+
+    fused, plain = both_paths(monkeypatch, run)
+    assert_equal(fused, plain)
+
+
+def test_the_environment_can_turn_the_kernels_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_recurrent_kernels, "_kernels", {})
+    monkeypatch.setenv("HUMBLENET_FUSED", "0")
+    assert _recurrent_kernels.recurrent_kernels() is None
+    monkeypatch.setattr(_recurrent_kernels, "_kernels", {})
+    monkeypatch.delenv("HUMBLENET_FUSED")
+    assert _recurrent_kernels.recurrent_kernels() is not None
