@@ -259,27 +259,64 @@ def _pool_args(owner: str, kernel_size: Any, stride: Any, padding: Any) -> tuple
     return k, s, p
 
 
+def pool_output_size(
+    size: int, kernel: int, stride: int, pad: int, dilation: int = 1, ceil_mode: bool = False
+) -> int:
+    """A pooled side's length, as torch computes it.
+
+    ``floor((size + 2 pad - span) / stride) + 1`` with ``span = dilation (kernel - 1) + 1``;
+    with ``ceil_mode`` the division rounds up, so a last, partial window covers the rest of the
+    input, but a window that would start in the right padding (or beyond) is dropped.
+
+    >>> pool_output_size(5, 2, 2, 0), pool_output_size(5, 2, 2, 0, ceil_mode=True)
+    (2, 3)
+    """
+    span = dilation * (kernel - 1) + 1
+    room = size + 2 * pad - span
+    out = (-(-room // stride) if ceil_mode else room // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def _pool_sizes(
+    owner: str, x: np.ndarray, k: Pair, s: Pair, p: Pair, d: Pair, ceil_mode: bool
+) -> tuple[Pair, Pair]:
+    """The output ``(Ho, Wo)`` and the extra bottom and right padding that ``ceil_mode``'s
+    last windows reach into (0 without it)."""
+    sizes, extra = [], []
+    for n, kk, ss, pp, dd in zip(x.shape[2:], k, s, p, d):
+        out = pool_output_size(n, kk, ss, pp, dd, ceil_mode)
+        if out < 1:
+            _out_size(owner, n, kk, ss, 2 * pp, dd)  # raises: the kernel is too large
+        sizes.append(out)
+        extra.append(max(0, (out - 1) * ss + dd * (kk - 1) + 1 - (n + 2 * pp)))
+    return (sizes[0], sizes[1]), (extra[0], extra[1])
+
+
 def max_pool2d(
     x: Tensor,
     kernel_size: int | tuple[int, ...],
     stride: int | tuple[int, ...] | None = None,
     padding: int | tuple[int, ...] = 0,
     dilation: int | tuple[int, ...] = 1,
+    ceil_mode: bool = False,
 ) -> Tensor:
     """The largest value in each window, as ``torch.nn.functional.max_pool2d``.
 
-    ``stride`` defaults to ``kernel_size``; padding counts as minus infinity. The gradient goes
-    to the first largest element of each window.
+    ``stride`` defaults to ``kernel_size``; padding counts as minus infinity. With
+    ``ceil_mode`` the output size rounds up (:func:`pool_output_size`): a last, partial window
+    takes the largest of the values it covers. The gradient goes to the first largest element
+    of each window.
     """
     _image("max_pool2d", x)
     k, s, p = _pool_args("max_pool2d", kernel_size, stride, padding)
     d = _pair("max_pool2d", "dilation", dilation)
     xd = x.data
     n, c, h, w = xd.shape
-    ho = _out_size("max_pool2d", h, k[0], s[0], 2 * p[0], d[0])
-    wo = _out_size("max_pool2d", w, k[1], s[1], 2 * p[1], d[1])
-    pads = ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1]))
-    xp = np.pad(xd, pads, constant_values=-np.inf) if any(p) else xd
+    (ho, wo), (eh, ew) = _pool_sizes("max_pool2d", xd, k, s, p, d, ceil_mode)
+    pads = ((0, 0), (0, 0), (p[0], p[0] + eh), (p[1], p[1] + ew))
+    xp = np.pad(xd, pads, constant_values=-np.inf) if any(p) or eh or ew else xd
     # The maximum of one strided slice per kernel offset; the backward finds each window's
     # winner by comparing the same slices with the output, not through an argmax's index array
     # (64x32x28x28, 2x2, forward + backward: 19 ms with argmax and take_along_axis, see
@@ -313,24 +350,45 @@ def max_pool2d(
     return Tensor._make(out, (x,), backward, "max_pool2d")
 
 
+def _window_counts(out: int, kernel: int, stride: int, pad: int, lo: int, hi: int) -> np.ndarray:
+    """For each of ``out`` windows along one side: how many of its positions lie in
+    ``[lo, hi)`` (coordinates of the unpadded input, the window starting at ``i stride - pad``)."""
+    starts = np.arange(out) * stride - pad
+    return np.minimum(starts + kernel, hi) - np.maximum(starts, lo)
+
+
 def avg_pool2d(
     x: Tensor,
     kernel_size: int | tuple[int, ...],
     stride: int | tuple[int, ...] | None = None,
     padding: int | tuple[int, ...] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
 ) -> Tensor:
-    """The mean of each window, as ``torch.nn.functional.avg_pool2d`` (padding zeros counted).
+    """The mean of each window, as ``torch.nn.functional.avg_pool2d``.
 
-    ``stride`` defaults to ``kernel_size``.
+    ``stride`` defaults to ``kernel_size``. With ``count_include_pad`` (torch's default) the
+    padding's zeros count in the mean; without it a window is divided by the number of input
+    pixels it covers. ``ceil_mode`` rounds the output size up (:func:`pool_output_size`); the
+    part of a last window beyond the padding never counts, as in torch.
     """
     _image("avg_pool2d", x)
     k, s, p = _pool_args("avg_pool2d", kernel_size, stride, padding)
     xd = x.data
     n, c, h, w = xd.shape
-    ho = _out_size("avg_pool2d", h, k[0], s[0], 2 * p[0], 1)
-    wo = _out_size("avg_pool2d", w, k[1], s[1], 2 * p[1], 1)
-    xp = np.pad(xd, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1]))) if any(p) else xd
-    scale = xd.dtype.type(1.0 / (k[0] * k[1]))
+    (ho, wo), (eh, ew) = _pool_sizes("avg_pool2d", xd, k, s, p, (1, 1), ceil_mode)
+    pads = ((0, 0), (0, 0), (p[0], p[0] + eh), (p[1], p[1] + ew))
+    xp = np.pad(xd, pads) if any(p) or eh or ew else xd
+    # Every window holds k x k counted pixels unless the padding is left out or ceil_mode's last
+    # windows stick out: then each window's own divisor, (rows counted) x (columns counted).
+    lo_h, hi_h = (-p[0], h + p[0]) if count_include_pad else (0, h)
+    lo_w, hi_w = (-p[1], w + p[1]) if count_include_pad else (0, w)
+    rows = _window_counts(ho, k[0], s[0], p[0], lo_h, hi_h)
+    cols = _window_counts(wo, k[1], s[1], p[1], lo_w, hi_w)
+    if np.all(rows == k[0]) and np.all(cols == k[1]):
+        scale: Any = xd.dtype.type(1.0 / (k[0] * k[1]))
+    else:
+        scale = (1.0 / np.outer(rows, cols)).astype(xd.dtype)
     out = np.zeros((n, c, ho, wo), dtype=xd.dtype)
     for i in range(k[0]):
         for j in range(k[1]):
