@@ -238,8 +238,12 @@ def _conv(
         gm = np.ascontiguousarray(g).reshape(n, groups, og, ho * wo)
         gw = None
         if weight.requires_grad:
-            # (N, G, Og, Kg) summed over samples: small, and each product runs on BLAS
-            gw = np.matmul(gm, cols.swapaxes(-1, -2)).sum(axis=0).reshape(o, cg, kh, kw)
+            # (N, G, Kg, Og) summed over samples, then turned to (G, Og, Kg): columns times g's
+            # transpose runs faster on OpenBLAS than g times the columns' transpose (same
+            # numbers; 64x16x28x28 -> 32: 12.0 against 17.3 ms, 64x16x14x14 -> 32: 1.6 against
+            # 2.4 ms, 32x64x16x16 -> 64: 13.0 against 14.5 ms; one thread, min of 21)
+            gw = np.matmul(cols, gm.swapaxes(-1, -2)).sum(axis=0).swapaxes(-1, -2)
+            gw = np.ascontiguousarray(gw).reshape(o, cg, kh, kw)
         gx = None
         if x.requires_grad:
             if stride == (1, 1):
