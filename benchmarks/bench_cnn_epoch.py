@@ -99,7 +99,9 @@ def torch_epoch(
 
 
 def alternate(
-    runs: dict[str, Callable[[], None]], repeats: int, clock: Callable[[], float] = time.perf_counter
+    runs: dict[str, Callable[[], None]],
+    repeats: int,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, float]:
     """Median time of each run by ``clock``, the runs interleaved ``repeats`` times."""
     times: dict[str, list[float]] = {name: [] for name in runs}

@@ -4,8 +4,9 @@ side by side in one process, float32, the same threads for both.
     python benchmarks/bench_conv.py [--repeats 7] [--threads 2]
 
 Each row is the median of ``--repeats`` timed calls (after one warm-up) of forward, a sum, and
-backward, humblenet's and PyTorch's calls taken in turn; the ratio is humblenet's time over PyTorch's (above 1: slower). The machine may be
-shared with other work: run it twice and trust only what both runs agree on.
+backward, humblenet's and PyTorch's calls taken in turn; the ratio is humblenet's time over
+PyTorch's (above 1: slower). The machine may be shared with other work: run it twice and trust
+only what both runs agree on (``--clock cpu`` counts only the time each spent computing).
 """
 
 from __future__ import annotations
