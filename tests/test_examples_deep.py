@@ -208,10 +208,12 @@ def test_part10_quick_on_fashion_mnist(tmp_path):
 # -- the tour's chapters on the 8×8 digits -------------------------------------------------------
 
 
-def test_tour_lists_parts_9_and_10_last():
+def test_tour_lists_parts_9_and_10_right_after_part_8():
     titles = [title for title, _ in tour.CHAPTERS]
-    assert titles[-2:] == [tour_deep.PART9_TITLE, tour_deep.PART10_TITLE]
-    assert titles[-2].startswith("Part 9:") and titles[-1].startswith("Part 10:")
+    at = titles.index(tour_deep.PART9_TITLE)
+    assert titles[at - 1].startswith("Part 8:")
+    assert titles[at : at + 2] == [tour_deep.PART9_TITLE, tour_deep.PART10_TITLE]
+    assert titles[at].startswith("Part 9:") and titles[at + 1].startswith("Part 10:")
 
 
 def test_part9_chapter_learns_the_digits():
