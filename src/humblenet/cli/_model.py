@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from humblenet import nn
 from humblenet.cli._common import UserError, user_input
 from humblenet.data import Standardizer
 from humblenet.data.table import RawTable, TablePreprocessor
@@ -25,8 +26,12 @@ from humblenet.training import Sequential, load
 _TASK_ALIASES = {"classification": "classify", "regression": "regress"}
 
 
-def load_model(spec: str) -> Any:
-    """The model saved in the file ``spec``, with ``metadata["task"]`` always set."""
+def load_model(spec: str, tasks: tuple[str, ...] = ("classify", "regress")) -> Any:
+    """The model saved in the file ``spec``, with ``metadata["task"]`` always set.
+
+    ``tasks``: the tasks the command takes (``"text"``: a character model of ``train-text``);
+    a model of another task is a ``UserError`` that names the command to use.
+    """
     path = Path(spec).expanduser()
     if path.is_dir():
         raise UserError(f"{spec} is a folder; give a model file (e.g. model.safetensors)")
@@ -38,9 +43,17 @@ def load_model(spec: str) -> Any:
     metadata = dict(getattr(model, "metadata", None) or {})
     task = metadata.get("task")
     task = _TASK_ALIASES.get(task, task) if isinstance(task, str) else None
-    if task not in ("classify", "regress"):
+    if task not in ("classify", "regress", "text"):
         task = _guess_task(model)
     metadata["task"] = task
+    if task not in tasks:
+        raise UserError(
+            f"{spec} is a character text model (made by humblenet train-text); invent text "
+            f"with: humblenet sample {spec}"
+            if task == "text"
+            else f"{spec} is not a text model (it was trained to {task}); sample from a model "
+            "made by: humblenet train-text FILE"
+        )
     model.metadata = metadata
     return model
 
@@ -147,6 +160,22 @@ def _build_network(hidden: list[int], activation: str, outputs: int, task: str, 
     last_activation = "softmax" if task == "classify" else None
     layers.append(Dense(outputs, activation=last_activation, seed=seeds[-1]))
     return Sequential(layers)
+
+
+def _build_char_network(
+    kind: str, vocab_size: int, embedding: int, hidden: int, layers: int, seed: int
+) -> Any:
+    """A character model: ids ``(B, T)`` -> Embedding -> ``kind`` (lstm, gru, rnn) ->
+    Linear: the next character's scores ``(B, T, vocab_size)``."""
+    recurrent = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[kind]
+    return Sequential(
+        [
+            nn.Embedding(vocab_size, embedding),
+            recurrent(embedding, hidden, num_layers=layers, batch_first=True),
+            nn.Linear(hidden, vocab_size),
+        ],
+        seed=seed,
+    )
 
 
 def _fold_target_scaling(model: Any, mean: float, std: float) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from humblenet.cli._common import add_command
 from humblenet.cli._model import input_size, load_model, table_preprocessor, target_column
+from humblenet.cli._text import TEXT_TASK, text_settings
 
 DESCRIPTION = (
     "Describe a saved model: its layers, what it was trained on, its task, classes and "
@@ -24,9 +25,11 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the model's summary and its metadata."""
-    model = load_model(args.model)
+    model = load_model(args.model, tasks=("classify", "regress", TEXT_TASK))
     metadata = model.metadata
     print(model.summary(print_fn=None))
+    if metadata["task"] == TEXT_TASK:
+        return _describe_text_model(model, args.model)
     task = {"classify": "classification", "regress": "regression"}[metadata["task"]]
     print(f"task: {task}")
     if metadata.get("dataset"):
@@ -57,6 +60,27 @@ def run(args: argparse.Namespace) -> int:
     if metadata.get("metrics"):
         print("metrics: " + ", ".join(f"{k} {v:.4f}" for k, v in metadata["metrics"].items()))
     version = metadata.get("humblenet_version") or metadata.get("version")
+    if version:
+        print(f"saved by humblenet {version}")
+    return 0
+
+
+def _describe_text_model(model: Any, spec: str) -> int:
+    """What a character model of ``train-text`` knows: its vocabulary and sampling settings."""
+    vocab, context, max_length, documents = text_settings(model, spec)
+    metadata = model.metadata
+    print("task: text (a character model: humblenet sample invents text with it)")
+    if metadata.get("dataset"):
+        print(f"trained on: {metadata['dataset']} ({documents})")
+    shown = "".join(vocab.chars)
+    print(
+        f"vocabulary: {len(vocab)} symbols, {len(vocab.chars)} characters and the markers "
+        f"{' '.join(vocab.markers)}: {shown!r}"
+    )
+    print(f"context: {context} characters; samples of at most {max_length} characters")
+    if metadata.get("metrics"):
+        print("metrics: " + ", ".join(f"{k} {v:.4f}" for k, v in metadata["metrics"].items()))
+    version = metadata.get("humblenet_version")
     if version:
         print(f"saved by humblenet {version}")
     return 0

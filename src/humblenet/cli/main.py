@@ -2,8 +2,9 @@
 error policy.
 
 Each command is a module of this package (``train``, ``evaluate``, ``predict``, ``info``,
-``export``, ``datasets``, ``tour``) with ``register(commands)``, which adds its sub-parser (help,
-description with an example, arguments), and ``run(args) -> int``.
+``export``, ``datasets``, ``tour``, ``train_text``, ``sample``) with ``register(commands)``,
+which adds its sub-parser (help, description with an example, arguments), and
+``run(args) -> int``.
 
 The error policy: a user's mistake is a ``UserError``, raised where the input enters (see
 ``humblenet.cli._common``); ``main`` prints it as one line on stderr and returns 2. argparse
@@ -20,10 +21,10 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from humblenet import __version__
-from humblenet.cli import datasets, evaluate, export, info, predict, tour, train
+from humblenet.cli import datasets, evaluate, export, info, predict, sample, tour, train, train_text
 from humblenet.cli._common import UserError, one_line
 
-COMMANDS = (train, evaluate, predict, info, export, datasets, tour)
+COMMANDS = (train, evaluate, predict, info, export, datasets, tour, train_text, sample)
 
 
 class _Parser(argparse.ArgumentParser):
