@@ -4,8 +4,9 @@ side by side in one process, float32, the same threads for both.
     python benchmarks/bench_conv.py [--repeats 7] [--threads 2]
 
 Each row is the median of ``--repeats`` timed calls (after one warm-up) of forward, a sum, and
-backward; the ratio is humblenet's time over PyTorch's (above 1: slower). The machine may be
-shared with other work: run it twice and trust only what both runs agree on.
+backward, humblenet's and PyTorch's calls taken in turn; the ratio is humblenet's time over
+PyTorch's (above 1: slower). The machine may be shared with other work: run it twice and trust
+only what both runs agree on (``--clock cpu`` counts only the time each spent computing).
 """
 
 from __future__ import annotations
@@ -30,14 +31,23 @@ CONVS = [
 ]
 
 
-def _median_time(step: Callable[[], None], repeats: int) -> float:
-    step()
-    times = []
+CLOCK: Callable[[], float] = time.perf_counter
+
+
+def _median_times(
+    ours: Callable[[], None], ref: Callable[[], None], repeats: int
+) -> tuple[float, float]:
+    """The median time of each, the two run alternately (ours, ref, ours, ...) so that a load
+    that comes and goes on a shared machine slows both alike."""
+    ours()
+    ref()
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeats):
-        started = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for step, found in ((ours, times[0]), (ref, times[1])):
+            started = CLOCK()
+            step()
+            found.append(CLOCK() - started)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def _pair(name: str, arrays: list[np.ndarray], ours: Callable, ref: Callable, repeats: int) -> None:
@@ -54,7 +64,7 @@ def _pair(name: str, arrays: list[np.ndarray], ours: Callable, ref: Callable, re
             t.grad = None
         ref(*th).sum().backward()
 
-    ours_s, ref_s = _median_time(step_ours, repeats), _median_time(step_ref, repeats)
+    ours_s, ref_s = _median_times(step_ours, step_ref, repeats)
     print(f"{name:42s} {ours_s * 1e3:9.2f} ms {ref_s * 1e3:9.2f} ms {ours_s / ref_s:7.2f}x")
 
 
@@ -62,7 +72,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="cpu: the process's CPU time (with one thread each, the time spent computing, "
+        "less the waits for a core that a shared machine adds)",
+    )
     args = parser.parse_args()
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     print(f"{'forward + backward, float32':42s} {'humblenet':>12s} {'PyTorch':>12s} {'ratio':>8s}")

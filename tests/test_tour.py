@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from humblenet import cli
 from humblenet.series import tour  # the module whose CHAPTERS run_tour reads (monkeypatched below)
@@ -102,3 +105,68 @@ def test_a_chapter_that_repeats_its_title_shows_it_once(monkeypatch):
     tour.run_tour(verbose=False, out=out)
     assert out.getvalue().count("A titled chapter") == 1
     assert "\n  its body\n" in out.getvalue()
+
+
+def test_plots_writes_each_registered_figure_and_names_it(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    folder = tmp_path / "figures"  # made by the command (its parent exists)
+    assert cli.main(["tour", "--plots", str(folder)]) == 0
+    text = capsys.readouterr().out
+    check_tour_text(text)
+    named = [Path(line.split("Figure: ", 1)[1]) for line in text.splitlines() if "Figure: " in line]
+    assert named and sorted(named) == sorted(folder.iterdir())
+    for path in named:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the text is the same with or without the pictures, apart from the lines naming them
+    assert cli.main(["tour"]) == 0
+    plain = capsys.readouterr().out
+    assert [line for line in text.splitlines() if "Figure: " not in line] == plain.splitlines()
+
+
+def test_a_registered_figure_function_is_called_with_the_folder(tmp_path, monkeypatch):
+    calls = []
+
+    def extra(verbose: bool) -> list[str]:
+        return ["a chapter with a picture"]
+
+    def picture(folder: Path) -> list[Path]:
+        calls.append(folder)
+        path = folder / "extra.txt"
+        path.write_text("drawn")
+        return [path]
+
+    monkeypatch.setattr(tour, "CHAPTERS", [("Part 99: pictures", extra)])
+    monkeypatch.setattr(tour, "FIGURES", {"Part 99: pictures": picture})
+    out = io.StringIO()
+    tour.run_tour(verbose=False, out=out)
+    assert calls == []  # no folder, no pictures
+    tour.run_tour(verbose=False, out=out, plots=tmp_path)
+    assert calls == [tmp_path]
+    assert f"  Figure: {tmp_path / 'extra.txt'}\n" in out.getvalue()
+
+
+def test_plots_refuses_a_file_or_a_missing_parent_in_one_line(tmp_path):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("keep me")
+    for target, words in ((a_file, "is a file"), (tmp_path / "no" / "where", "does not exist")):
+        completed = subprocess.run(
+            [sys.executable, "-m", "humblenet", "tour", "--plots", str(target)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert completed.returncode == 2, completed.stderr
+        assert words in completed.stderr and "Traceback" not in completed.stderr
+        assert completed.stdout == ""  # refused before the tour starts
+    assert a_file.read_text() == "keep me" and sorted(tmp_path.iterdir()) == [a_file]
+
+
+def test_plots_without_matplotlib_says_what_to_install(tmp_path, monkeypatch, capsys):
+    for name in list(sys.modules):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    assert cli.main(["tour", "--plots", str(tmp_path / "figures")]) == 2
+    captured = capsys.readouterr()
+    assert 'pip install "humblenet[plots]"' in captured.err and captured.out == ""
+    assert list(tmp_path.iterdir()) == []

@@ -34,6 +34,7 @@ __all__ = [
     "picture_format",
     "plot_confusion_matrix",
     "plot_decision_boundary",
+    "plot_filters",
     "plot_history",
 ]
 
@@ -381,6 +382,82 @@ def plot_decision_boundary(
     axes.set_ylabel("feature 2")
     axes.legend()
     axes.set_title(title or "decision boundary")
+    if path is not None:
+        _save_atomically(figure, path)
+    return figure
+
+
+def plot_filters(
+    filters: Any,
+    path: str | os.PathLike[str] | None = None,
+    image: Any = None,
+    maps: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Draw a convolution's filters as small images, with their numbers written in each cell.
+
+    Blue is negative, red positive, white zero, on one colour scale shared by every filter, so a
+    filter's light and dark halves show which edge it answers to. Given an ``image`` and its
+    ``maps`` (the filters' outputs on it), a second row shows the image and what each filter
+    made of it.
+
+    Args:
+        filters: ``(filters, kh, kw)``, or a 2-d convolution's weight ``(out, 1, kh, kw)``.
+        path: where to save the picture; ``None`` saves nothing.
+        image: an ``(H, W)`` image the filters were applied to.
+        maps: the ``(filters, Ho, Wo)`` outputs on ``image``, one per filter.
+        title: a title above the panels.
+
+    Returns:
+        The matplotlib ``Figure``.
+
+    Example:
+        >>> import numpy as np
+        >>> figure = plot_filters(np.array([[[-1.0, 0.0, 1.0]] * 3, [[1.0] * 3, [0.0] * 3,
+        ...                                 [-1.0] * 3]]))
+        >>> [axes.get_title() for axes in figure.axes]
+        ['filter 0', 'filter 1']
+    """
+    weights = np.asarray(filters, dtype=np.float64)
+    if weights.ndim == 4 and weights.shape[1] == 1:
+        weights = weights[:, 0]
+    if weights.ndim != 3 or 0 in weights.shape:
+        raise ValueError(
+            "plot_filters: filters must be (filters, kh, kw) or a weight (out, 1, kh, kw) of one "
+            f"input channel; got shape {np.shape(filters)}"
+        )
+    count = len(weights)
+    if (image is None) != (maps is None):
+        raise ValueError("plot_filters: give both image and maps (its outputs), or neither")
+    outputs = None if maps is None else np.asarray(maps, dtype=np.float64)
+    if outputs is not None and (outputs.ndim != 3 or len(outputs) != count):
+        raise ValueError(
+            f"plot_filters: maps must be ({count}, Ho, Wo), one per filter; got shape "
+            f"{np.shape(maps)}"
+        )
+    rows = 1 if outputs is None else 2
+    figure = _new_figure(2.0 * (count + (rows == 2)), 2.2 * rows)
+    grid = figure.subplots(rows, count + (rows == 2), squeeze=False)
+    limit = float(np.abs(weights).max()) or 1.0
+    first = grid[0][1:] if rows == 2 else grid[0]
+    for index, (axes, weight) in enumerate(zip(first, weights)):
+        axes.imshow(weight, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        for (row, column), value in np.ndenumerate(weight):
+            color = "white" if abs(value) > 0.6 * limit else "black"
+            axes.text(column, row, f"{value:.2f}", ha="center", va="center", color=color)
+        axes.set_title(f"filter {index}")
+    if outputs is not None:
+        grid[0][0].set_visible(False)
+        grid[1][0].imshow(np.asarray(image, dtype=np.float64), cmap="gray_r")
+        grid[1][0].set_title("input")
+        for index, (axes, output) in enumerate(zip(grid[1][1:], outputs)):
+            axes.imshow(output, cmap="gray_r")
+            axes.set_title(f"filter {index}'s output")
+    for axes in figure.axes:
+        axes.set_xticks([])
+        axes.set_yticks([])
+    if title:
+        figure.suptitle(title)
     if path is not None:
         _save_atomically(figure, path)
     return figure

@@ -8,6 +8,6 @@ list :func:`run_tour` reads.
 
 from __future__ import annotations
 
-from humblenet.series.tour import CHAPTERS, Chapter, chapters, run_tour
+from humblenet.series.tour import CHAPTERS, FIGURES, Chapter, Figure, chapters, run_tour
 
-__all__ = ["CHAPTERS", "Chapter", "chapters", "run_tour"]
+__all__ = ["CHAPTERS", "FIGURES", "Chapter", "Figure", "chapters", "run_tour"]

@@ -70,7 +70,9 @@ class Graph:
 
     A layer's ``to_onnx(graph, x)`` calls :meth:`node` for each operator, :meth:`parameter` for
     each of its weights and :meth:`constant` for each number; the graph names everything after
-    the layer's position, and its weights as in the model's safetensors file.
+    the layer's position, and its weights as in the model's safetensors file. A layer whose
+    operators depend on the size of its input (Keras' ``padding="same"``, ``ceil_mode``) reads
+    :attr:`input_shape`: the shape of one sample entering it, without the batch.
     """
 
     def __init__(self, onnx: Any, dtype: np.dtype) -> None:
@@ -86,11 +88,16 @@ class Graph:
         self._layer: Module | None = None
         self._prefix = ""
         self._name = ""
+        self.input_shape: tuple[int, ...] = ()
 
-    def enter(self, index: int, name: str, layer: Module) -> None:
+    def enter(
+        self, index: int, name: str, layer: Module, input_shape: tuple[int, ...] = ()
+    ) -> None:
         """The layer whose operators come next: at position ``index`` in the model, named
-        ``name`` there (its index in PyTorch's numbering, which names its weights)."""
+        ``name`` there (its index in PyTorch's numbering, which names its weights), receiving
+        samples of ``input_shape``."""
         self._layer, self._prefix, self._name = layer, str(index), name
+        self.input_shape = tuple(input_shape)
 
     def node(self, op_type: str, inputs: list[str], domain: str = "", **attributes: Any) -> str:
         """Append one operator (of the ``domain`` operator set, e.g. ``"ai.onnx.ml"``); return
@@ -230,8 +237,11 @@ def export_onnx(
     element_type = _element_type(onnx, dtype)
     graph = Graph(onnx, dtype)
     x = _preprocessing(graph, preprocessing, model)
+    assert model.input_shape is not None
+    sample: tuple[int, ...] = tuple(model.input_shape)
     for index, (name, layer) in enumerate(model.named_children()):
-        graph.enter(index, name, layer)
+        graph.enter(index, name, layer, sample)
+        sample = output_shape(layer, sample)
         try:
             x = layer.to_onnx(graph, x)
         except NotImplementedError:

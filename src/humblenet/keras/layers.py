@@ -236,9 +236,12 @@ class Conv2D(Layer):
         return 1 if self.activation is None else 2
 
     def to_onnx(self, graph: Any, x: str) -> str:
-        """``Transpose`` to NCHW, ``Conv``, ``Transpose`` back, then the activation."""
-        if self.padding == "same":
-            raise NotImplementedError  # the pads depend on the input size
+        """``Transpose`` to NCHW, ``Conv``, ``Transpose`` back, then the activation.
+
+        ``"same"`` is written as the explicit pads Keras uses for this input size (the odd one
+        at the bottom and right), not ONNX's ``auto_pad``, so that every reader agrees.
+        """
+        (top, bottom), (left, right) = self._pads(*graph.input_shape[:2])
         inputs = [str(graph.node("Transpose", [x], perm=[0, 3, 1, 2])), graph.parameter("weight")]
         if self.bias is not None:
             inputs.append(graph.parameter("bias"))
@@ -249,6 +252,7 @@ class Conv2D(Layer):
             strides=list(self.strides),
             dilations=list(self.dilation_rate),
             group=self.groups,
+            pads=[top, left, bottom, right],
         )
         out = str(graph.node("Transpose", [out], perm=[0, 2, 3, 1]))
         return out if self._activation is None else self._activation.to_onnx(graph, out)
@@ -552,6 +556,11 @@ class Reshape(Layer):
 
     def forward(self, x: Tensor) -> Tensor:
         return x.reshape(x.shape[0], *self.compute_output_shape(x.shape[1:]))
+
+    def to_onnx(self, graph: Any, x: str) -> str:
+        """``Reshape`` to ``(batch, *target_shape)``, a -1 resolved from the input's shape."""
+        shape = self.compute_output_shape(graph.input_shape)
+        return str(graph.node("Reshape", [x, graph.integers([-1, *shape])]))
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "target_shape": list(self.target_shape)}

@@ -6,9 +6,14 @@ the series with its own numbers and returns a few lines: the idea, the setup, th
 
 The chapters live in :data:`CHAPTERS`, in order. Adding one is a one-line change: insert a
 ``(title, function)`` pair there. Parts 1 to 8 are written here, over the series' modules
-(:mod:`humblenet.series.part01_simple_nn` ...); parts 9 and 10 come from :mod:`.tour_deep`. The
-neuron model chapter, :func:`humblenet.series.neuron.tour_chapter`, opens the tour:
-:func:`chapters` puts it first.
+(:mod:`humblenet.series.part01_simple_nn` ...); parts 9 and 10 come from :mod:`.tour_deep`, part
+11 (convolutions) from :mod:`.tour_cnn`. The neuron model chapter,
+:func:`humblenet.series.neuron.tour_chapter`, opens the tour: :func:`chapters` puts it first.
+
+A chapter with pictures also puts a function ``figure(folder) -> list[Path]`` in
+:data:`FIGURES` under its title; ``run_tour(..., plots=folder)`` (``humblenet tour --plots DIR``)
+calls it after the chapter's text and names the files it wrote. The text never depends on
+matplotlib; only the figures do.
 
 Example:
     >>> import io
@@ -20,11 +25,13 @@ Example:
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, TextIO
 
-from humblenet.series import neuron, tour_deep, vanishing_gradient
+from humblenet.series import neuron, tour_cnn, tour_deep, vanishing_gradient
 from humblenet.series._tour_text import WIDTH
 from humblenet.series._tour_text import wrap as _wrap
 from humblenet.series.part01_simple_nn import predict_with_one_weight
@@ -46,9 +53,10 @@ from humblenet.series.part06_weight_matrix import gradient_descent_weight_matrix
 from humblenet.series.part07_correlation import stochastic_gradient_descent
 from humblenet.series.part08_backpropagation import backprop_one_hidden_layer
 
-__all__ = ["CHAPTERS", "Chapter", "chapters", "run_tour"]
+__all__ = ["CHAPTERS", "FIGURES", "Chapter", "Figure", "chapters", "run_tour"]
 
 Chapter = tuple[str, Callable[[bool], list[str]]]
+Figure = Callable[[Path], list[Path]]
 
 
 def _numbers(values: Any) -> str:
@@ -305,8 +313,16 @@ CHAPTERS: list[Chapter] = [
     ("Part 8: backpropagation through a hidden layer", _part8),
     (tour_deep.PART9_TITLE, tour_deep.part9_chapter),
     (tour_deep.PART10_TITLE, tour_deep.part10_chapter),
+    (tour_cnn.TITLE, tour_cnn.chapter),
     (vanishing_gradient.TITLE, vanishing_gradient.chapter),
 ]
+
+# The chapters' pictures, by chapter title: ``figure(folder)`` writes its files into the folder
+# and returns their paths. To give a chapter a picture, add its title and function here.
+FIGURES: dict[str, Figure] = {
+    tour_cnn.TITLE: tour_cnn.figure,
+    vanishing_gradient.TITLE: vanishing_gradient.figure,
+}
 
 
 def chapters() -> list[Chapter]:
@@ -318,12 +334,14 @@ def chapters() -> list[Chapter]:
     return [("The neuron model", neuron.tour_chapter), *CHAPTERS]
 
 
-def run_tour(verbose: bool, out: TextIO) -> None:
+def run_tour(verbose: bool, out: TextIO, plots: str | os.PathLike[str] | None = None) -> None:
     """Run every chapter in order and write its lines to ``out``.
 
     Args:
         verbose: also show every step's trace.
         out: where to write (``sys.stdout`` for the command line).
+        plots: an existing folder: each chapter in :data:`FIGURES` also writes its pictures
+            there (matplotlib needed), and the tour names each file.
     """
     hint = "" if verbose else " (--verbose shows every step)"
     out.write(f'humblenet tour: the series "Deep Learning Basics", part by part{hint}\n')
@@ -335,3 +353,6 @@ def run_tour(verbose: bool, out: TextIO) -> None:
             lines = textwrap.dedent("\n".join(lines[1:])).splitlines()
         for line in lines:
             out.write(f"  {line}\n")
+        if plots is not None and title in FIGURES:
+            for path in FIGURES[title](Path(plots)):
+                out.write(f"  Figure: {path}\n")

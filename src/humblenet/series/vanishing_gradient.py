@@ -54,6 +54,7 @@ __all__ = [
     "TITLE",
     "GradientNorms",
     "chapter",
+    "figure",
     "gradient_norms",
     "gradient_norms_figure",
     "main",
@@ -243,8 +244,8 @@ def gradient_norms_figure(directory: str | Path) -> Path:
         FileNotFoundError: ``directory`` does not exist.
     """
     runs = measure()
-    figure = _new_figure(7.0, 4.5)
-    axes = figure.subplots()
+    drawing = _new_figure(7.0, 4.5)
+    axes = drawing.subplots()
     steps = np.arange(1, SEQUENCE_LENGTH + 1)
     for run, style in zip(runs, ("-o", "-s", "-^")):
         axes.semilogy(steps, run.norms, style, markersize=3, label=run.label)
@@ -253,7 +254,16 @@ def gradient_norms_figure(directory: str | Path) -> Path:
     axes.set_title("How much gradient reaches each time step")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
-    return _save_atomically(figure, Path(directory) / FIGURE_NAME)
+    return _save_atomically(drawing, Path(directory) / FIGURE_NAME)
+
+
+def figure(folder: str | Path) -> list[Path]:
+    """The tour's figure hook (``humblenet tour --plots DIR``): :func:`gradient_norms_figure`.
+
+    Returns:
+        The files written: ``[folder / FIGURE_NAME]``.
+    """
+    return [gradient_norms_figure(folder)]
 
 
 def main(argv: list[str] | None = None) -> int:

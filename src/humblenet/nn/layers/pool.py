@@ -36,9 +36,15 @@ class _Pool2d(Layer):
         stride: Any = None,
         padding: Any = 0,
         dilation: Any = 1,
+        ceil_mode: bool = False,
         name: str | None = None,
     ) -> None:
         super().__init__(None, name)
+        if not isinstance(ceil_mode, bool | np.bool_):
+            raise TypeError(
+                f"{type(self).__name__}: ceil_mode must be True or False, got {ceil_mode!r}"
+            )
+        self.ceil_mode = bool(ceil_mode)
         self.kernel_size = _pair(kernel_size)
         self.stride = self.kernel_size if stride is None else _pair(stride)
         self.padding = _pair(padding)
@@ -54,18 +60,36 @@ class _Pool2d(Layer):
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         sizes = [
-            (n + 2 * p - d * (k - 1) - 1) // s + 1
+            C.pool_output_size(n, k, s, p, d, self.ceil_mode)
             for n, k, s, p, d in zip(
                 input_shape[1:], self.kernel_size, self.stride, self.padding, self.dilation
             )
         ]
         return (input_shape[0], *sizes)
 
-    def _onnx_attributes(self) -> dict[str, Any]:
+    def _ceil_extra(self, input_shape: tuple[int, ...]) -> list[int]:
+        """The bottom and right padding that ``ceil_mode``'s last windows reach into."""
+        extra = []
+        for n, out, k, s, p, d in zip(
+            input_shape[1:],
+            self.compute_output_shape(input_shape)[1:],
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+        ):
+            extra.append(max(0, (out - 1) * s + d * (k - 1) + 1 - (n + 2 * p)))
+        return extra
+
+    def _onnx_attributes(self, input_shape: tuple[int, ...]) -> dict[str, Any]:
+        """ONNX's attributes, with ``ceil_mode`` written as extra end padding (ONNX's own
+        ceil_mode keeps a last window that starts in the padding, which torch drops)."""
+        extra = self._ceil_extra(input_shape)
+        ends = [p + e for p, e in zip(self.padding, extra)]
         return {
             "kernel_shape": list(self.kernel_size),
             "strides": list(self.stride),
-            "pads": [*self.padding, *self.padding],
+            "pads": [*self.padding, *ends],
         }
 
     def get_config(self) -> dict[str, Any]:
@@ -74,26 +98,31 @@ class _Pool2d(Layer):
             "kernel_size": list(self.kernel_size),
             "stride": list(self.stride),
             "padding": list(self.padding),
+            "ceil_mode": self.ceil_mode,
         }
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return text + (", ceil_mode=True" if self.ceil_mode else "")
 
 
 @register
 class MaxPool2d(_Pool2d):
     """The largest value of each window, as ``torch.nn.MaxPool2d`` (``stride`` defaults to
-    ``kernel_size``; padding counts as minus infinity).
+    ``kernel_size``; padding counts as minus infinity; ``ceil_mode`` rounds the output size up,
+    keeping a last, partial window).
 
     Shape:
         input ``(N, C, H, W)``, output ``(N, C, Ho, Wo)``.
     """
 
     def forward(self, x: Tensor) -> Tensor:
-        return C.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+        return C.max_pool2d(
+            x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode
+        )
 
     def to_onnx(self, graph: Any, x: str) -> str:
-        attributes = {**self._onnx_attributes(), "dilations": list(self.dilation)}
+        attributes = {**self._onnx_attributes(graph.input_shape), "dilations": list(self.dilation)}
         return str(graph.node("MaxPool", [x], **attributes))
 
     def get_config(self) -> dict[str, Any]:
@@ -102,22 +131,60 @@ class MaxPool2d(_Pool2d):
 
 @register
 class AvgPool2d(_Pool2d):
-    """The mean of each window, as ``torch.nn.AvgPool2d`` (padding zeros counted in the mean).
+    """The mean of each window, as ``torch.nn.AvgPool2d``: the padding's zeros count in the mean
+    unless ``count_include_pad=False``; ``ceil_mode`` rounds the output size up, keeping a last,
+    partial window (divided by what it covers of the padded input).
 
     Shape:
         input ``(N, C, H, W)``, output ``(N, C, Ho, Wo)``.
     """
 
     def __init__(
-        self, kernel_size: Any, stride: Any = None, padding: Any = 0, name: str | None = None
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        name: str | None = None,
     ) -> None:
-        super().__init__(kernel_size, stride, padding, 1, name)
+        super().__init__(kernel_size, stride, padding, 1, ceil_mode, name)
+        if not isinstance(count_include_pad, bool | np.bool_):
+            raise TypeError(
+                f"AvgPool2d: count_include_pad must be True or False, got {count_include_pad!r}"
+            )
+        self.count_include_pad = bool(count_include_pad)
 
     def forward(self, x: Tensor) -> Tensor:
-        return C.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return C.avg_pool2d(
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            ceil_mode=self.ceil_mode,
+            count_include_pad=self.count_include_pad,
+        )
 
     def to_onnx(self, graph: Any, x: str) -> str:
-        return str(graph.node("AveragePool", [x], count_include_pad=1, **self._onnx_attributes()))
+        """``AveragePool``; when ``ceil_mode``'s last windows reach past the padding, the padding
+        is an explicit ``Pad`` first, so that it counts and the part beyond does not (torch)."""
+        attributes = self._onnx_attributes(graph.input_shape)
+        extra = self._ceil_extra(graph.input_shape)
+        if not self.count_include_pad or not any(extra):
+            include = int(self.count_include_pad)
+            return str(graph.node("AveragePool", [x], count_include_pad=include, **attributes))
+        if any(self.padding):
+            top, left = self.padding
+            x = graph.node("Pad", [x, graph.integers([0, 0, top, left, 0, 0, top, left])])
+        attributes["pads"] = [0, 0, *extra]
+        return str(graph.node("AveragePool", [x], count_include_pad=0, **attributes))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "count_include_pad": self.count_include_pad}
+
+    def extra_repr(self) -> str:
+        text = super().extra_repr()
+        return text + ("" if self.count_include_pad else ", count_include_pad=False")
 
 
 @register
