@@ -32,7 +32,7 @@ import numpy as np
 
 from humblenet.validation import whole
 
-__all__ = ["CHANNELS", "ImageAugmentation", "check_channels", "with_channels"]
+__all__ = ["CHANNELS", "ImageAugmentation", "check_augment", "check_channels", "with_channels"]
 
 CHANNELS = (None, "first", "last")
 """The values ``channels=`` takes: no channel axis, channels first (N, C, H, W), channels last."""
@@ -157,3 +157,17 @@ class ImageAugmentation:
             columns[:, None, None, :],
         ]
         return result
+
+
+def check_augment(owner: str, augment: Any, shape: tuple[int, ...]) -> ImageAugmentation | None:
+    """``augment`` if it is ``None`` or an :class:`ImageAugmentation` that can augment batches
+    of images of ``shape``; else the TypeError or ValueError that says so, naming ``owner``."""
+    if augment is None:
+        return None
+    if not isinstance(augment, ImageAugmentation):
+        raise TypeError(
+            f"{owner}: augment must be an ImageAugmentation (e.g. "
+            f"ImageAugmentation(shift=2, flip=True)) or None, got {type(augment).__name__}"
+        )
+    augment.check(shape, f"{owner} (augment)")
+    return augment

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from humblenet.data.images import ImageAugmentation
+from humblenet.data.images import ImageAugmentation, check_augment
 from humblenet.validation import whole
 
 __all__ = ["DataLoader"]
@@ -127,14 +127,7 @@ class DataLoader:
         self.seed = _shuffle_seed(seed)
         self.epoch = 0
         self._buffers: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
-        if augment is not None:
-            if not isinstance(augment, ImageAugmentation):
-                raise TypeError(
-                    "DataLoader: augment must be an ImageAugmentation (e.g. "
-                    f"ImageAugmentation(shift=2, flip=True)) or None, got {type(augment).__name__}"
-                )
-            augment.check(self.x.shape, "DataLoader (augment)")
-        self.augment = augment
+        self.augment = check_augment("DataLoader", augment, self.x.shape)
         self._augmented: dict[int, np.ndarray] = {}
 
     def order(self, epoch: int) -> np.ndarray:

@@ -42,6 +42,7 @@ import numpy as np
 
 from humblenet import distributed, optim
 from humblenet.data import DataLoader, ImageAugmentation
+from humblenet.data.images import check_augment
 from humblenet.io import safetensors as model_file
 from humblenet.nn import losses as losses_module
 from humblenet.nn.containers import Sequential as _Layers
@@ -303,13 +304,7 @@ class Model(Module):
         #    model as it was (an unbuilt model stays unbuilt).
         x_array = check_x(self, x, "fit")
         input_shape = x_array.shape[1:]
-        if augment is not None:
-            if not isinstance(augment, ImageAugmentation):
-                raise TypeError(
-                    "fit: augment must be an ImageAugmentation (e.g. ImageAugmentation(shift=2)) "
-                    f"or None, got {type(augment).__name__}"
-                )
-            augment.check(x_array.shape, "fit (augment)")
+        check_augment("fit", augment, x_array.shape)  # before the model is built
         y_array = check_y(self, self.loss, y, x_array, "fit")
         weights = _sample_weights(
             self, y_array, len(x_array), class_weight, sample_weight, self.loss
