@@ -12,12 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from cli_helper import humblenet_run, ok
+from cli_helper import check_mistake, humblenet_run, ok
 from sklearn.impute import SimpleImputer
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from humblenet import load
-from humblenet.data import train_validation_split
 
 PENGUINS = Path(__file__).parents[1] / "data" / "tables" / "penguins.csv"
 FEATURES = ["island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "sex"]
@@ -49,12 +48,12 @@ def test_train_learns_and_saves_what_scikit_learn_fits(penguins):
     model = load(folder / "model.safetensors")
     assert model.metadata["metrics"]["val_accuracy"] >= 0.95
     assert model.metadata["class_names"] == ["Adelie", "Chinstrap", "Gentoo"]
-    # The fills, categories and standardization are those of scikit-learn fitted on the same
-    # training rows (the split train makes: train_validation_split over the rows, seed 0).
+    # A small table is refit on every row after early stopping (the validation rows chose the
+    # epochs), its preprocessing too: the fills, categories and standardization are those of
+    # scikit-learn fitted on all 344 rows.
+    assert "refit: training a fresh network on all 344 rows" in stdout
     frame = pd.read_csv(PENGUINS)
-    rows = np.arange(len(frame))
-    (training, _), _ = train_validation_split(rows, rows, 0.2, 0)
-    part = frame.iloc[np.sort(training)]
+    part = frame
     numbers = [c for c in FEATURES if c not in TEXT]
     median = SimpleImputer(strategy="median").fit(part[numbers])
     frequent = SimpleImputer(strategy="most_frequent").fit(part[TEXT])
@@ -146,7 +145,7 @@ def test_a_table_stops_early_and_keeps_its_best_epoch(tmp_path):
     (tmp_path / "penguins.csv").write_bytes(PENGUINS.read_bytes())
     stdout = ok(
         humblenet_run("train", "penguins.csv", "--target", "species", "--hidden", "16",
-                      cwd=tmp_path)
+                      "--no-refit", cwd=tmp_path)
     )  # fmt: skip
     losses = [
         float(line.split("val_loss: ")[1].split()[0])
@@ -163,6 +162,53 @@ def test_a_table_stops_early_and_keeps_its_best_epoch(tmp_path):
                       "--patience", "0", "--out", "fixed.safetensors", cwd=tmp_path)
     )  # fmt: skip
     assert "Epoch 20/20" in stdout and "kept the weights" not in stdout
+
+
+def test_a_small_table_is_refit_on_every_row_for_the_best_epochs(tmp_path):
+    """After early stopping on penguins (--hidden 8, --learning-rate 0.01 and --patience 5 to
+    keep it short), the saved
+    model is the one `--validation-split 0 --epochs BEST` trains (the same bytes), and its
+    val_ metrics are the first run's: the refit's own rows include the validation rows."""
+    (tmp_path / "penguins.csv").write_bytes(PENGUINS.read_bytes())
+    common = ["train", "penguins.csv", "--target", "species", "--hidden", "8", "--seed", "3",
+              "--learning-rate", "0.01"]  # fmt: skip
+    stdout = ok(humblenet_run(*common, "--patience", "5", cwd=tmp_path))
+    best = int(stdout.split("kept the weights of epoch ")[1].split()[0])
+    assert best < 100  # stopped early
+    assert f"refit: training a fresh network on all 344 rows for {best} epochs" in stdout
+    validation = next(line for line in stdout.splitlines() if line.startswith("validation:"))
+    ok(humblenet_run(*common, "--validation-split", "0", "--epochs", str(best),
+                     "--out", "all.safetensors", cwd=tmp_path))  # fmt: skip
+    refit, direct = load(tmp_path / "model.safetensors"), load(tmp_path / "all.safetensors")
+    for (name, ours), (_, theirs) in zip(
+        refit.state_dict().items(), direct.state_dict().items(), strict=True
+    ):
+        assert np.array_equal(np.asarray(ours), np.asarray(theirs)), name
+    assert refit.metadata["preprocessing"] == direct.metadata["preprocessing"]
+    metrics = refit.metadata["metrics"]
+    assert f"loss {metrics['val_loss']:.4f}" in validation
+    assert metrics["loss"] == direct.metadata["metrics"]["loss"]
+    # --no-refit keeps the first run's weights, fitted on the training part.
+    ok(humblenet_run(*common, "--patience", "5", "--no-refit", "--out", "kept.safetensors",
+                     cwd=tmp_path))  # fmt: skip
+    kept = load(tmp_path / "kept.safetensors")
+    assert kept.metadata["metrics"]["val_loss"] == metrics["val_loss"]
+    assert kept.metadata["preprocessing"] != refit.metadata["preprocessing"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--patience", "0"], ["--refit", "--patience above 0"]),
+        (["--validation-split", "0"], ["--refit", "validation part"]),
+        (["--checkpoint-dir", "backups"], ["--refit and --checkpoint-dir"]),
+    ],
+)
+def test_refit_without_early_stopping_is_one_line(tmp_path, capsys, monkeypatch, extra, words):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "penguins.csv").write_bytes(PENGUINS.read_bytes())
+    args = ["train", "penguins.csv", "--target", "species", "--refit", *extra]
+    check_mistake(tmp_path, capsys, args, words)
 
 
 def test_predict_and_evaluate_take_delimiter_and_encoding(penguins):
