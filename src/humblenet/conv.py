@@ -446,6 +446,22 @@ def max_pool2d(
     return Tensor._make(out, (x,), backward, "max_pool2d")
 
 
+def check_divisor_override(owner: str, value: Any) -> int | None:
+    """``divisor_override`` as torch takes it: None, or a nonzero int (not a bool)."""
+    if value is None:
+        return None
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise TypeError(
+            f"{owner}: divisor_override must be an int or None, got {value!r}; pass the "
+            "number every window's sum is divided by"
+        )
+    if value == 0:
+        raise ValueError(
+            f"{owner}: divisor_override must not be zero; use None for the window's own count"
+        )
+    return int(value)
+
+
 def _window_counts(out: int, kernel: int, stride: int, pad: int, lo: int, hi: int) -> np.ndarray:
     """For each of ``out`` windows along one side: how many of its positions lie in
     ``[lo, hi)`` (coordinates of the unpadded input, the window starting at ``i stride - pad``)."""
@@ -460,16 +476,24 @@ def avg_pool2d(
     padding: int | tuple[int, ...] = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
+    divisor_override: int | None = None,
 ) -> Tensor:
     """The mean of each window, as ``torch.nn.functional.avg_pool2d``.
 
     ``stride`` defaults to ``kernel_size``. With ``count_include_pad`` (torch's default) the
     padding's zeros count in the mean; without it a window is divided by the number of input
     pixels it covers. ``ceil_mode`` rounds the output size up (:func:`pool_output_size`); the
-    part of a last window beyond the padding never counts, as in torch.
+    part of a last window beyond the padding never counts, as in torch. ``divisor_override``, a
+    nonzero int, divides every window's sum by itself instead (``count_include_pad`` then
+    changes nothing, as in torch).
+
+    >>> x = Tensor(np.ones((1, 1, 2, 2), dtype=np.float32))
+    >>> avg_pool2d(x, 2, divisor_override=3).data.item()
+    1.3333333730697632
     """
     _image("avg_pool2d", x)
     k, s, p = _pool_args("avg_pool2d", kernel_size, stride, padding)
+    divisor = check_divisor_override("avg_pool2d", divisor_override)
     xd = x.data
     n, c, h, w = xd.shape
     (ho, wo), (eh, ew) = _pool_sizes("avg_pool2d", xd, k, s, p, (1, 1), ceil_mode)
@@ -481,8 +505,10 @@ def avg_pool2d(
     lo_w, hi_w = (-p[1], w + p[1]) if count_include_pad else (0, w)
     rows = _window_counts(ho, k[0], s[0], p[0], lo_h, hi_h)
     cols = _window_counts(wo, k[1], s[1], p[1], lo_w, hi_w)
-    if np.all(rows == k[0]) and np.all(cols == k[1]):
-        scale: Any = xd.dtype.type(1.0 / (k[0] * k[1]))
+    if divisor is not None:
+        scale: Any = xd.dtype.type(1.0 / divisor)
+    elif np.all(rows == k[0]) and np.all(cols == k[1]):
+        scale = xd.dtype.type(1.0 / (k[0] * k[1]))
     else:
         scale = (1.0 / np.outer(rows, cols)).astype(xd.dtype)
     out = np.zeros((n, c, ho, wo), dtype=xd.dtype)
