@@ -5,8 +5,8 @@ The kernels sum in float64 and in another order than NumPy, so the two agree to 
 1e-6 (float32) and 1e-12 (float64), relative to the largest value. Compared: batch norm's output,
 input gradient, weight and bias gradients and running statistics (training and evaluation, with
 and without the affine parameters, (N, C), (N, C, L) and (N, C, H, W) inputs, batch 1 with
-spatial size), and the convolution's input gradient through the compiled scatter (stride 1 with
-padding, dilation and groups). The oracle tests against torch (tests/oracle/test_oracle_conv.py)
+spatial size), and the convolution's input gradient through the compiled scatter (strides 1
+to 3, padding, dilation and groups). The oracle tests against torch (tests/oracle/test_oracle_conv.py)
 run the kernel path, the default when numba is installed (the test extra installs it).
 """
 
@@ -83,16 +83,18 @@ def test_batch_norm_kernels_match_numpy(monkeypatch, shape, dtype, training, aff
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
-    ("shape", "out_channels", "kernel", "padding", "dilation", "groups"),
+    ("shape", "out_channels", "kernel", "stride", "padding", "dilation", "groups"),
     [
-        ((2, 3, 6, 5), 4, 3, 1, 1, 1),
-        ((3, 4, 7, 7), 6, 3, "same", 2, 2),
-        ((1, 2, 5, 8), 2, (2, 3), 0, 1, 1),
-        ((2, 1, 9, 9), 3, 5, 2, 1, 1),
+        ((2, 3, 6, 5), 4, 3, 1, 1, 1, 1),
+        ((3, 4, 7, 7), 6, 3, 1, "same", 2, 2),
+        ((1, 2, 5, 8), 2, (2, 3), 1, 0, 1, 1),
+        ((2, 1, 9, 9), 3, 5, 1, 2, 1, 1),
+        ((2, 3, 7, 6), 4, 3, 2, 1, 1, 1),
+        ((1, 4, 9, 8), 2, 2, (3, 2), 0, (2, 1), 2),
     ],
 )
 def test_conv_input_gradient_kernel_matches_numpy(
-    monkeypatch, dtype, shape, out_channels, kernel, padding, dilation, groups
+    monkeypatch, dtype, shape, out_channels, kernel, stride, padding, dilation, groups
 ):
     def run() -> list[np.ndarray]:
         rng = np.random.default_rng(1)
@@ -102,7 +104,7 @@ def test_conv_input_gradient_kernel_matches_numpy(
             rng.standard_normal((out_channels, shape[1] // groups, kh, kw)).astype(dtype),
             requires_grad=True,
         )
-        out = C.conv2d(x, w, padding=padding, dilation=dilation, groups=groups)
+        out = C.conv2d(x, w, None, stride, padding, dilation, groups)
         out.backward(rng.standard_normal(out.shape).astype(dtype))
         return [out.data, x.grad, w.grad]
 

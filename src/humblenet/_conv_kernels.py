@@ -74,7 +74,7 @@ def _compile_all() -> SimpleNamespace | None:
         channel_moments=jit(_channel_moments),
         normalize_forward=jit(_normalize_forward),
         normalize_backward=jit(_normalize_backward),
-        scatter_rows=jit(_scatter_rows),
+        col2im=jit(_col2im),
     )
 
 
@@ -157,15 +157,20 @@ def _normalize_backward(
                 target[p] = a * (grow[p] - mg - (row[p] - m) * s * mgx)
 
 
-def _scatter_rows(part: Any, target: Any, shifts: Any) -> None:
-    """``target[n, c, shift_k : shift_k + L] += part[n, c, k]`` for each kernel offset ``k``:
-    the col2im of :func:`humblenet.conv._input_grad_rows`, one plane at a time (in cache)."""
-    n_, c_, k_, length = part.shape
+def _col2im(part: Any, image: Any, stride: Any, dilation: Any) -> None:
+    """``image[n, c, y s + i d, x s + j d] += part[n, c, i, j, y, x]``: the columns' gradient
+    ``(N, C, kh, kw, Ho, Wo)`` summed back into the padded image ``(N, C, Hp, Wp)``, any stride,
+    one plane at a time (in cache)."""
+    n_, c_, kh, kw, ho, wo = part.shape
     for n in range(n_):
         for c in range(c_):
-            plane = target[n, c]
-            for k in range(k_):
-                shift = shifts[k]
-                source = part[n, c, k]
-                for t in range(length):
-                    plane[shift + t] += source[t]
+            plane = image[n, c]
+            for i in range(kh):
+                for j in range(kw):
+                    source = part[n, c, i, j]
+                    for y in range(ho):
+                        row = plane[y * stride[0] + i * dilation[0]]
+                        left = j * dilation[1]
+                        values = source[y]
+                        for x in range(wo):
+                            row[left + x * stride[1]] += values[x]
