@@ -23,8 +23,12 @@ threads and then spins waiting for the next. On this 2-core machine the second t
 nothing on the CNN's 64x16x14x14 -> 32 when the machine was quiet (the forward's product 1.09
 ms with one thread and with two, the input gradient's 1.13 against 1.37 ms), and when other
 work held a core (load average 1.5) a forward + backward took 11.6 ms with one thread against
-17.2 ms with two (64x16x28x28 -> 32: 32.1 against 40.7 ms). So the products run on one thread
-when threadpoolctl is installed; without it the threads are left as they are.
+17.2 ms with two (64x16x28x28 -> 32: 32.1 against 40.7 ms). So products of up to
+``ONE_THREAD_UP_TO`` multiply-adds per sample (the CNN's two layers: 0.1 and 0.9 million) run
+on one thread when threadpoolctl is installed. Larger ones (64x16x28x28 -> 32: 3.6 million)
+keep BLAS's threads: on a quiet machine two threads took that forward + backward to 29.9 ms,
+and a quiet one-thread figure was not measured. Without threadpoolctl the threads are left as
+they are.
 """
 
 from __future__ import annotations
@@ -46,8 +50,15 @@ def conv_kernels() -> SimpleNamespace | None:
     return _kernels["conv"]
 
 
-def one_blas_thread() -> contextlib.AbstractContextManager[Any]:
-    """A context in which NumPy's BLAS uses one thread (a no-op without threadpoolctl)."""
+# The per-sample size (multiply-adds) up to which a convolution's products run on one thread.
+ONE_THREAD_UP_TO = 2_000_000
+
+
+def one_blas_thread(work: int = 0) -> contextlib.AbstractContextManager[Any]:
+    """A context in which NumPy's BLAS uses one thread for products of ``work`` multiply-adds
+    per sample up to ``ONE_THREAD_UP_TO`` (a no-op above it, or without threadpoolctl)."""
+    if work > ONE_THREAD_UP_TO:
+        return contextlib.nullcontext()
     if "blas" not in _kernels:
         try:
             from threadpoolctl import ThreadpoolController

@@ -271,13 +271,14 @@ def _conv(
         _windows(xp, (kh, kw), stride, dilation)[:, :, :ho, :wo].transpose(0, 1, 4, 5, 2, 3)
     ).reshape(n, groups, kk, ho * wo)
     wmat = w.reshape(groups, og, kk)
-    with one_blas_thread():
+    work = o * kk * ho * wo  # multiply-adds per sample: small products run on one thread
+    with one_blas_thread(work):
         out = np.matmul(wmat, cols).reshape(n, o, ho, wo)  # (N, G, Og, Ho*Wo) is NCHW
     if bias is not None:
         out += bias.data.reshape(1, o, 1, 1)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        with one_blas_thread():
+        with one_blas_thread(work):
             return products_backward(g)
 
     def products_backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
