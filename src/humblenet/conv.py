@@ -27,9 +27,20 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from humblenet._conv_kernels import conv_kernels, one_blas_thread
 from humblenet.tensor import Tensor
 
 Pair = tuple[int, int]
+
+
+_use_kernels = True
+
+
+def _kernels() -> Any:
+    """The compiled loops of :mod:`humblenet._conv_kernels`, or None: the NumPy path (numba
+    absent, turned off with ``HUMBLENET_FUSED=0``, or ``_use_kernels`` set False, as the tests do
+    to compare)."""
+    return conv_kernels() if _use_kernels else None
 
 
 def _pair(owner: str, name: str, value: Any, minimum: int = 1) -> Pair:
@@ -149,6 +160,32 @@ def _input_grad_windows(
     return gxp
 
 
+def _input_grad_compiled(
+    gm: np.ndarray,
+    wmat: np.ndarray,
+    shape: tuple[int, ...],
+    kernel: Pair,
+    stride: Pair,
+    dilation: Pair,
+    out: Pair,
+    kernels: Any,
+) -> np.ndarray:
+    """The padded input's gradient for any stride: each chunk's columns ``wmat^T @ g``, summed
+    into the image by one compiled loop a channel plane at a time (in cache), so neither the
+    ``kh kw`` passes of :func:`_input_grad_windows` nor the wider product of
+    :func:`_input_grad_rows`. On the CNN's 64x16x14x14 -> 32 (one thread, medians of 21): 2.74
+    against 3.67 ms for the NumPy rows at load average 0.6, and 8.5 against 9.1 ms for the rows
+    with a compiled ``+=`` at load 5 (64x1x28x28 -> 16: 0.45 against 0.66 ms)."""
+    n, c = shape[:2]
+    gxp = np.zeros(shape, dtype=gm.dtype)
+    wt = wmat.swapaxes(-1, -2)
+    step = _chunk(n, wt.shape[0] * wt.shape[1] * gm.shape[-1] * gm.itemsize)
+    for s in range(0, n, step):
+        part = np.matmul(wt, gm[s : s + step]).reshape(-1, c, *kernel, *out)
+        kernels.col2im(part, gxp[s : s + step], stride, dilation)
+    return gxp
+
+
 def _input_grad_rows(
     gm: np.ndarray,
     wmat: np.ndarray,
@@ -234,11 +271,17 @@ def _conv(
         _windows(xp, (kh, kw), stride, dilation)[:, :, :ho, :wo].transpose(0, 1, 4, 5, 2, 3)
     ).reshape(n, groups, kk, ho * wo)
     wmat = w.reshape(groups, og, kk)
-    out = np.matmul(wmat, cols).reshape(n, o, ho, wo)  # (N, G, Og, Ho*Wo) is NCHW
+    work = o * kk * ho * wo  # multiply-adds per sample: small products run on one thread
+    with one_blas_thread(work):
+        out = np.matmul(wmat, cols).reshape(n, o, ho, wo)  # (N, G, Og, Ho*Wo) is NCHW
     if bias is not None:
         out += bias.data.reshape(1, o, 1, 1)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        with one_blas_thread(work):
+            return products_backward(g)
+
+    def products_backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         gm = np.ascontiguousarray(g).reshape(n, groups, og, ho * wo)
         gw = None
         if weight.requires_grad:
@@ -250,7 +293,12 @@ def _conv(
             gw = np.ascontiguousarray(gw).reshape(o, cg, kh, kw)
         gx = None
         if x.requires_grad:
-            if stride == (1, 1):
+            kernels = _kernels()
+            if kernels is not None:
+                gxp = _input_grad_compiled(
+                    gm, wmat, xp.shape, (kh, kw), stride, dilation, (ho, wo), kernels
+                )
+            elif stride == (1, 1):
                 gxp = _input_grad_rows(gm, wmat, xp.shape, (kh, kw), dilation, (ho, wo))
             else:
                 gxp = _input_grad_windows(gm, wmat, xp.shape, (kh, kw), stride, dilation, (ho, wo))
@@ -422,6 +470,22 @@ def max_pool2d(
     return Tensor._make(out, (x,), backward, "max_pool2d")
 
 
+def check_divisor_override(owner: str, value: Any) -> int | None:
+    """``divisor_override`` as torch takes it: None, or a nonzero int (not a bool)."""
+    if value is None:
+        return None
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise TypeError(
+            f"{owner}: divisor_override must be an int or None, got {value!r}; pass the "
+            "number every window's sum is divided by"
+        )
+    if value == 0:
+        raise ValueError(
+            f"{owner}: divisor_override must not be zero; use None for the window's own count"
+        )
+    return int(value)
+
+
 def _window_counts(out: int, kernel: int, stride: int, pad: int, lo: int, hi: int) -> np.ndarray:
     """For each of ``out`` windows along one side: how many of its positions lie in
     ``[lo, hi)`` (coordinates of the unpadded input, the window starting at ``i stride - pad``)."""
@@ -436,16 +500,24 @@ def avg_pool2d(
     padding: int | tuple[int, ...] = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
+    divisor_override: int | None = None,
 ) -> Tensor:
     """The mean of each window, as ``torch.nn.functional.avg_pool2d``.
 
     ``stride`` defaults to ``kernel_size``. With ``count_include_pad`` (torch's default) the
     padding's zeros count in the mean; without it a window is divided by the number of input
     pixels it covers. ``ceil_mode`` rounds the output size up (:func:`pool_output_size`); the
-    part of a last window beyond the padding never counts, as in torch.
+    part of a last window beyond the padding never counts, as in torch. ``divisor_override``, a
+    nonzero int, divides every window's sum by itself instead (``count_include_pad`` then
+    changes nothing, as in torch).
+
+    >>> x = Tensor(np.ones((1, 1, 2, 2), dtype=np.float32))
+    >>> avg_pool2d(x, 2, divisor_override=3).data.item()
+    1.3333333730697632
     """
     _image("avg_pool2d", x)
     k, s, p = _pool_args("avg_pool2d", kernel_size, stride, padding)
+    divisor = check_divisor_override("avg_pool2d", divisor_override)
     xd = x.data
     n, c, h, w = xd.shape
     (ho, wo), (eh, ew) = _pool_sizes("avg_pool2d", xd, k, s, p, (1, 1), ceil_mode)
@@ -457,8 +529,10 @@ def avg_pool2d(
     lo_w, hi_w = (-p[1], w + p[1]) if count_include_pad else (0, w)
     rows = _window_counts(ho, k[0], s[0], p[0], lo_h, hi_h)
     cols = _window_counts(wo, k[1], s[1], p[1], lo_w, hi_w)
-    if np.all(rows == k[0]) and np.all(cols == k[1]):
-        scale: Any = xd.dtype.type(1.0 / (k[0] * k[1]))
+    if divisor is not None:
+        scale: Any = xd.dtype.type(1.0 / divisor)
+    elif np.all(rows == k[0]) and np.all(cols == k[1]):
+        scale = xd.dtype.type(1.0 / (k[0] * k[1]))
     else:
         scale = (1.0 / np.outer(rows, cols)).astype(xd.dtype)
     out = np.zeros((n, c, ho, wo), dtype=xd.dtype)
@@ -558,6 +632,86 @@ def _normalize(
     return Tensor._make(out.astype(xd.dtype, copy=False), parents, backward, owner)
 
 
+def _channel_normalize(
+    x: Tensor,
+    mean: np.ndarray,
+    inv_std: np.ndarray,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    batch_stats: bool,
+) -> Tensor:
+    """Batch norm's ``(x - mean) * inv_std * weight + bias`` per channel (axis 1) and its backward.
+
+    ``mean`` and ``inv_std`` are ``(C,)`` in ``x``'s dtype. The affine parameters are constant
+    over the summed axes, so the backward needs only two sums per channel, ``sum g`` (the bias's
+    gradient) and ``sum g x_hat`` (the weight's), and ``gx = w inv_std (g - mean(g) - x_hat
+    mean(g x_hat))``. The compiled loops (:mod:`humblenet._conv_kernels`) make the forward one
+    pass and the backward two, recomputing ``x_hat`` instead of storing it; the NumPy path keeps
+    ``x_hat``. Measured on 64x32x28x28, float32, forward + backward, one thread, min of 21 (a
+    2-core machine shared with other work): 8.7 ms with the textbook ``_normalize`` (five
+    temporaries in the backward), 4.7 ms compiled, 5.9 ms for the NumPy path here.
+    """
+    xd = x.data
+    n, c = xd.shape[:2]
+    dtype = xd.dtype
+    x3 = np.ascontiguousarray(xd).reshape(n, c, -1)
+    count = x3.shape[0] * x3.shape[2]
+    scale = np.ones(c, dtype) if weight is None else weight.data.astype(dtype, copy=False)
+    shift = np.zeros(c, dtype) if bias is None else bias.data.astype(dtype, copy=False)
+    kernels = _kernels()
+    out = np.empty(x3.shape, dtype=dtype)
+    xhat: np.ndarray | None = None
+    if kernels is not None:
+        kernels.normalize_forward(x3, mean, inv_std, scale, shift, out)
+    else:
+        xhat = (x3 - mean[:, None]) * inv_std[:, None]
+        np.multiply(xhat, scale[:, None], out=out)
+        out += shift[:, None]
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        g3 = np.ascontiguousarray(g, dtype=dtype).reshape(x3.shape)
+        if kernels is not None:
+            gx = np.empty(x3.shape, dtype=dtype)
+            sums = np.empty((2, c))
+            scratch = np.empty(2, dtype=dtype)
+            kernels.normalize_backward(x3, g3, mean, inv_std, scale, gx, sums, scratch, batch_stats)
+            sum_g, sum_gx = sums.astype(dtype)
+        else:
+            assert xhat is not None
+            sum_g = g3.sum(axis=(0, 2))
+            sum_gx = np.einsum("ncp,ncp->c", g3, xhat)
+            a = (scale * inv_std)[:, None]
+            gx = g3 * a
+            if batch_stats:
+                gx -= xhat * (a * (sum_gx / dtype.type(count))[:, None])
+                gx -= a * (sum_g / dtype.type(count))[:, None]
+        grads: list[np.ndarray | None] = [gx.reshape(xd.shape) if x.requires_grad else None]
+        if weight is not None:
+            grads.append(sum_gx.reshape(weight.shape) if weight.requires_grad else None)
+        if bias is not None:
+            grads.append(sum_g.reshape(bias.shape) if bias.requires_grad else None)
+        return tuple(grads)
+
+    parents = tuple(t for t in (x, weight, bias) if t is not None)
+    return Tensor._make(out.reshape(xd.shape), parents, backward, "batch_norm")
+
+
+def _channel_moments(xd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each channel's mean and biased variance, ``(C,)`` in ``xd``'s dtype: compiled in two
+    passes with float64 sums where numba is, else NumPy's ``mean`` of ``x`` and of the squared
+    deviations."""
+    n, c = xd.shape[:2]
+    kernels = _kernels()
+    if kernels is not None:
+        mean, var = np.empty(c), np.empty(c)
+        kernels.channel_moments(np.ascontiguousarray(xd).reshape(n, c, -1), mean, var)
+        return mean.astype(xd.dtype), var.astype(xd.dtype)
+    axes = (0, *range(2, xd.ndim))
+    mean = xd.mean(axis=axes, keepdims=True)
+    var = ((xd - mean) ** 2).mean(axis=axes)
+    return mean.reshape(c), var
+
+
 def batch_norm(
     x: Tensor,
     running_mean: Tensor | None,
@@ -584,8 +738,6 @@ def batch_norm(
     if not 0 <= momentum <= 1:
         raise ValueError(f"batch_norm: momentum must be between 0 and 1, got {momentum}")
     xd = x.data
-    axes = (0, *range(2, xd.ndim))
-    shape = (1, xd.shape[1]) + (1,) * (xd.ndim - 2)
     dtype = xd.dtype.type
     if training:
         count = xd.size // xd.shape[1]
@@ -593,24 +745,23 @@ def batch_norm(
             raise ValueError(
                 f"batch_norm: training needs more than one value per channel, got shape {x.shape}"
             )
-        mean = xd.mean(axis=axes, keepdims=True)
-        var = ((xd - mean) ** 2).mean(axis=axes, keepdims=True)
+        mean, var = _channel_moments(xd)
         if running_mean is not None:
             rm = running_mean.data
             rm *= 1 - momentum
-            rm += (momentum * mean.reshape(-1)).astype(rm.dtype)
+            rm += (momentum * mean).astype(rm.dtype)
         if running_var is not None:
             rv = running_var.data
             rv *= 1 - momentum
             correction = count / (count - 1) if unbiased_running_var else 1.0
-            rv += (momentum * correction * var.reshape(-1)).astype(rv.dtype)
+            rv += (momentum * correction * var).astype(rv.dtype)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation needs running_mean and running_var")
-        mean = running_mean.data.reshape(shape).astype(xd.dtype)
-        var = running_var.data.reshape(shape).astype(xd.dtype)
+        mean = running_mean.data.reshape(-1).astype(xd.dtype)
+        var = running_var.data.reshape(-1).astype(xd.dtype)
     inv_std = (1 / np.sqrt(var + dtype(eps))).astype(xd.dtype)
-    return _normalize("batch_norm", x, mean, inv_std, weight, bias, axes, shape, training)
+    return _channel_normalize(x, mean, inv_std, weight, bias, training)
 
 
 def layer_norm(

@@ -1,4 +1,5 @@
-"""``nn.MaxPool2d(ceil_mode=...)`` and ``nn.AvgPool2d(ceil_mode=..., count_include_pad=...)``:
+"""``nn.MaxPool2d(ceil_mode=...)`` and ``nn.AvgPool2d(ceil_mode=..., count_include_pad=...,
+divisor_override=...)``:
 against torch.nn (float64, 1e-10, forward and input gradient), through the layer protocol
 (config, output shape) and in ONNX Runtime (float32, 1e-5, where ONNX's own ``ceil_mode``
 would keep a window that torch drops)."""
@@ -29,23 +30,29 @@ SETTINGS = [
     ((2, 3), 2, 1, True, True, (2, 5, 7)),
     ((2, 3), 2, 1, True, False, (2, 5, 7)),
     (3, 3, 1, True, True, (2, 5, 5)),
+    # with divisor_override (the last item)
+    (2, 2, 0, False, True, (2, 4, 6), 3),
+    (3, 2, 1, True, False, (1, 7, 5), 2),
+    ((2, 3), 2, 1, True, True, (2, 5, 7), 7),
+    (3, 3, 1, True, True, (2, 5, 5), -4),
 ]
 
 
 def _pair(setting):
-    k, s, p, ceil, include, _ = setting
+    k, s, p, ceil, include = setting[:5]
     if include is None:
         return nn.MaxPool2d(k, s, p, ceil_mode=ceil), torch.nn.MaxPool2d(k, s, p, ceil_mode=ceil)
+    divisor = setting[6] if len(setting) > 6 else None
     return (
-        nn.AvgPool2d(k, s, p, ceil_mode=ceil, count_include_pad=include),
-        torch.nn.AvgPool2d(k, s, p, ceil_mode=ceil, count_include_pad=include),
+        nn.AvgPool2d(k, s, p, ceil, include, divisor_override=divisor),
+        torch.nn.AvgPool2d(k, s, p, ceil, include, divisor_override=divisor),
     )
 
 
 @pytest.mark.parametrize("setting", SETTINGS, ids=str)
 def test_layer_matches_torch(setting):
     ours, ref = _pair(setting)
-    sample = setting[-1]
+    sample = setting[5]
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3, *sample))
     ox, rx = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
@@ -68,6 +75,9 @@ def test_config_round_trip_keeps_the_options(setting):
     if setting[4] is not None:
         assert rebuilt.count_include_pad is setting[4]
         assert ("count_include_pad=False" in repr(rebuilt)) is (not setting[4])
+        divisor = setting[6] if len(setting) > 6 else None
+        assert rebuilt.divisor_override == divisor
+        assert (f"divisor_override={divisor}" in repr(rebuilt)) is (divisor is not None)
 
 
 def test_a_config_from_before_the_options_loads_with_torchs_defaults():
@@ -77,14 +87,15 @@ def test_a_config_from_before_the_options_loads_with_torchs_defaults():
     }
     layer = nn.from_config(config)
     assert layer.ceil_mode is False and layer.count_include_pad is True
+    assert layer.divisor_override is None
 
 
 @pytest.mark.parametrize("setting", SETTINGS, ids=str)
 def test_onnx_runtime_matches(setting, tmp_path: Path):
     layer, _ = _pair(setting)
     model = humblenet.Sequential([layer])
-    model.build(setting[-1])
-    x = np.random.default_rng(1).normal(size=(2, *setting[-1])).astype(np.float32)
+    model.build(setting[5])
+    x = np.random.default_rng(1).normal(size=(2, *setting[5])).astype(np.float32)
     path = tmp_path / "pool.onnx"
     export_onnx(model, path)
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -113,3 +124,7 @@ def test_option_errors_name_the_value():
         nn.MaxPool2d(2, ceil_mode="yes")
     with pytest.raises(TypeError, match="count_include_pad must be True or False"):
         nn.AvgPool2d(2, count_include_pad=1)
+    with pytest.raises(ValueError, match="AvgPool2d: divisor_override must not be zero"):
+        nn.AvgPool2d(2, divisor_override=0)
+    with pytest.raises(TypeError, match="AvgPool2d: divisor_override must be an int or None"):
+        nn.AvgPool2d(2, divisor_override=1.5)

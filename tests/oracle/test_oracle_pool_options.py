@@ -1,4 +1,5 @@
-"""Pooling's ``ceil_mode`` and ``count_include_pad`` against PyTorch, forward and backward.
+"""Pooling's ``ceil_mode``, ``count_include_pad`` and ``divisor_override`` against PyTorch,
+forward and backward.
 
 Float64 within 1e-10 and float32 within 1e-5 (``oracle_helper``), on odd sizes where the last
 window is partial, with padding, strides that do not divide, dilation, a window larger than a
@@ -55,6 +56,18 @@ def _cases() -> list[Case]:
                     return TF.avg_pool2d(x, k, s, p, ceil_mode=ceil, count_include_pad=include)
 
                 cases.append(Case(name, [shape], ours, ref))
+        for ceil, include, divisor in [(False, True, 3), (True, False, 2), (True, True, -5)]:
+            if not ceil and shape[2] == 1:
+                continue  # height 1 needs ceil_mode
+            name = f"avg_pool2d divisor{divisor} ceil{int(ceil)} include_pad{int(include)}{tag}"
+
+            def ours(x, k=k, s=s, p=p, ceil=ceil, include=include, divisor=divisor):
+                return C.avg_pool2d(x, k, s, p, ceil, include, divisor_override=divisor)
+
+            def ref(x, k=k, s=s, p=p, ceil=ceil, include=include, divisor=divisor):
+                return TF.avg_pool2d(x, k, s, p, ceil, include, divisor_override=divisor)
+
+            cases.append(Case(name, [shape], ours, ref))
     return cases
 
 
@@ -85,3 +98,12 @@ def test_output_size_is_torchs(size, k, s, p, d, ceil):
     if expected == 0:
         with pytest.raises(ValueError, match="larger than the padded input"):
             C.max_pool2d(C.Tensor(np.zeros((1, 1, size, size))), k, s, p, d, ceil_mode=ceil)
+
+
+def test_divisor_override_errors_name_the_value():
+    x = C.Tensor(np.ones((1, 1, 4, 4)))
+    with pytest.raises(ValueError, match="divisor_override must not be zero"):
+        C.avg_pool2d(x, 2, divisor_override=0)
+    for wrong in (2.5, True, "3"):
+        with pytest.raises(TypeError, match="divisor_override must be an int or None"):
+            C.avg_pool2d(x, 2, divisor_override=wrong)

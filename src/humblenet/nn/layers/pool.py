@@ -133,7 +133,8 @@ class MaxPool2d(_Pool2d):
 class AvgPool2d(_Pool2d):
     """The mean of each window, as ``torch.nn.AvgPool2d``: the padding's zeros count in the mean
     unless ``count_include_pad=False``; ``ceil_mode`` rounds the output size up, keeping a last,
-    partial window (divided by what it covers of the padded input).
+    partial window (divided by what it covers of the padded input); ``divisor_override`` (a
+    nonzero int) divides every window's sum by itself instead.
 
     Shape:
         input ``(N, C, H, W)``, output ``(N, C, Ho, Wo)``.
@@ -146,6 +147,7 @@ class AvgPool2d(_Pool2d):
         padding: Any = 0,
         ceil_mode: bool = False,
         count_include_pad: bool = True,
+        divisor_override: int | None = None,
         name: str | None = None,
     ) -> None:
         super().__init__(kernel_size, stride, padding, 1, ceil_mode, name)
@@ -154,6 +156,7 @@ class AvgPool2d(_Pool2d):
                 f"AvgPool2d: count_include_pad must be True or False, got {count_include_pad!r}"
             )
         self.count_include_pad = bool(count_include_pad)
+        self.divisor_override = C.check_divisor_override("AvgPool2d", divisor_override)
 
     def forward(self, x: Tensor) -> Tensor:
         return C.avg_pool2d(
@@ -163,13 +166,21 @@ class AvgPool2d(_Pool2d):
             self.padding,
             ceil_mode=self.ceil_mode,
             count_include_pad=self.count_include_pad,
+            divisor_override=self.divisor_override,
         )
 
     def to_onnx(self, graph: Any, x: str) -> str:
         """``AveragePool``; when ``ceil_mode``'s last windows reach past the padding, the padding
-        is an explicit ``Pad`` first, so that it counts and the part beyond does not (torch)."""
+        is an explicit ``Pad`` first, so that it counts and the part beyond does not (torch).
+        ONNX has no ``divisor_override``: with it, every window (``ceil_mode``'s included) lies
+        in the padding given as ``pads``, so ``AveragePool`` counting the padding divides each
+        sum by ``kh kw``, and a ``Mul`` by ``kh kw / divisor_override`` follows."""
         attributes = self._onnx_attributes(graph.input_shape)
         extra = self._ceil_extra(graph.input_shape)
+        if self.divisor_override is not None:
+            mean = graph.node("AveragePool", [x], count_include_pad=1, **attributes)
+            window = self.kernel_size[0] * self.kernel_size[1]
+            return str(graph.node("Mul", [mean, graph.constant(window / self.divisor_override)]))
         if not self.count_include_pad or not any(extra):
             include = int(self.count_include_pad)
             return str(graph.node("AveragePool", [x], count_include_pad=include, **attributes))
@@ -180,11 +191,18 @@ class AvgPool2d(_Pool2d):
         return str(graph.node("AveragePool", [x], count_include_pad=0, **attributes))
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "count_include_pad": self.count_include_pad}
+        return {
+            **super().get_config(),
+            "count_include_pad": self.count_include_pad,
+            "divisor_override": self.divisor_override,
+        }
 
     def extra_repr(self) -> str:
         text = super().extra_repr()
-        return text + ("" if self.count_include_pad else ", count_include_pad=False")
+        text += "" if self.count_include_pad else ", count_include_pad=False"
+        if self.divisor_override is not None:
+            text += f", divisor_override={self.divisor_override}"
+        return text
 
 
 @register

@@ -1,0 +1,187 @@
+"""Optional speed for the convolution ops (``humblenet[fast]``): compiled loops, one BLAS thread.
+
+:mod:`humblenet.conv` writes each op as a few whole-array NumPy calls, and those stay the
+readable reference. Where such an op is bound by memory, not arithmetic, the calls cost passes:
+batch norm's backward makes five temporaries the size of the input; the convolution's input
+gradient adds ``kh kw`` shifted slices of a large matrix into the image, reading the image each
+time. The kernels here make one pass (or two) over the data instead, one channel plane at a
+time so that it stays in cache. The measurements are in :mod:`humblenet.conv` beside each
+caller. (Max-pool was tried too: a compiled forward that also stores each window's winner took
+4.6 ms on 64x16x28x28, against 0.43 ms for NumPy's strided maxima, as its branches do not
+vectorize; its backward, 0.16 ms, did not make up for it.)
+
+The kernels do the same arithmetic as the NumPy path, but not always in the same order (sums
+are accumulated in float64 here), so the two agree to rounding, not bit for bit; the tests
+(tests/test_conv_kernels.py) compare them at 1e-6 (float32) and 1e-12 (float64), and the oracle
+tests against torch run the kernel path, the default when numba is installed.
+
+Without numba, or when ``HUMBLENET_FUSED=0`` is set, the NumPy path runs.
+
+:func:`one_blas_thread` is the other half: the convolution's matrix products are stacks of one
+small product per sample, and NumPy hands each to OpenBLAS on its own, which splits it over its
+threads and then spins waiting for the next. On this 2-core machine the second thread gained
+nothing on the CNN's 64x16x14x14 -> 32 when the machine was quiet (the forward's product 1.09
+ms with one thread and with two, the input gradient's 1.13 against 1.37 ms), and when other
+work held a core (load average 1.5) a forward + backward took 11.6 ms with one thread against
+17.2 ms with two (64x16x28x28 -> 32: 32.1 against 40.7 ms). So products of up to
+``ONE_THREAD_UP_TO`` multiply-adds per sample (the CNN's two layers: 0.1 and 0.9 million) run
+on one thread when threadpoolctl is installed. Larger ones (64x16x28x28 -> 32: 3.6 million)
+keep BLAS's threads: on a quiet machine two threads took that forward + backward to 29.9 ms,
+and a quiet one-thread figure was not measured. Without threadpoolctl the threads are left as
+they are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from types import SimpleNamespace
+from typing import Any
+
+_kernels: dict[str, Any] = {}
+
+
+def conv_kernels() -> SimpleNamespace | None:
+    """The compiled kernels (attributes named as the functions below, without the underscore),
+    or None when numba is absent or turned off."""
+    if "conv" not in _kernels:
+        enabled = os.environ.get("HUMBLENET_FUSED", "1") != "0"
+        _kernels["conv"] = _compile_all() if enabled else None
+    return _kernels["conv"]
+
+
+# The per-sample size (multiply-adds) up to which a convolution's products run on one thread.
+ONE_THREAD_UP_TO = 2_000_000
+
+
+def one_blas_thread(work: int = 0) -> contextlib.AbstractContextManager[Any]:
+    """A context in which NumPy's BLAS uses one thread for products of ``work`` multiply-adds
+    per sample up to ``ONE_THREAD_UP_TO`` (a no-op above it, or without threadpoolctl)."""
+    if work > ONE_THREAD_UP_TO:
+        return contextlib.nullcontext()
+    if "blas" not in _kernels:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _kernels["blas"] = None
+        else:
+            # made once: it scans the loaded libraries (1 ms); each limit() costs about 8 us
+            _kernels["blas"] = ThreadpoolController()
+    controller = _kernels["blas"]
+    if controller is None:
+        return contextlib.nullcontext()
+    return controller.limit(limits=1, user_api="blas")
+
+
+def _compile_all() -> SimpleNamespace | None:
+    try:
+        import numba
+    except ImportError:
+        return None
+    # as in _recurrent_kernels: no Python error checks in the loops (so they vectorize), no
+    # fastmath (no reordered sums), compiled code cached beside this file where it can be
+    jit = numba.njit(nogil=True, error_model="numpy", cache=True)
+    return SimpleNamespace(
+        channel_moments=jit(_channel_moments),
+        normalize_forward=jit(_normalize_forward),
+        normalize_backward=jit(_normalize_backward),
+        col2im=jit(_col2im),
+    )
+
+
+def _channel_moments(x: Any, mean: Any, var: Any) -> None:
+    """Per channel of ``x (N, C, P)``: the mean and the biased variance, in two passes (the
+    second over the centred values, so no cancellation), accumulated in float64."""
+    n_, c_, p_ = x.shape
+    count = n_ * p_
+    for c in range(c_):
+        total = 0.0
+        for n in range(n_):
+            row = x[n, c]
+            for p in range(p_):
+                total += row[p]
+        m = total / count
+        squares = 0.0
+        for n in range(n_):
+            row = x[n, c]
+            for p in range(p_):
+                d = row[p] - m
+                squares += d * d
+        mean[c] = m
+        var[c] = squares / count
+
+
+def _normalize_forward(x: Any, mean: Any, inv_std: Any, scale: Any, shift: Any, out: Any) -> None:
+    """``out = (x - mean) * inv_std * scale + shift`` per channel of ``(N, C, P)``; ``mean`` and
+    ``inv_std`` in ``x``'s dtype, as the NumPy path rounds them."""
+    n_, c_, p_ = x.shape
+    for n in range(n_):
+        for c in range(c_):
+            m, s, a, b = mean[c], inv_std[c], scale[c], shift[c]
+            row = x[n, c]
+            target = out[n, c]
+            for p in range(p_):
+                target[p] = (row[p] - m) * s * a + b
+
+
+def _normalize_backward(
+    x: Any,
+    g: Any,
+    mean: Any,
+    inv_std: Any,
+    scale: Any,
+    gx: Any,
+    sums: Any,
+    scratch: Any,
+    batch_stats: bool,
+) -> None:
+    """The backward of :func:`_normalize_forward` with the batch's statistics: ``sums[0, c]`` =
+    sum of ``g`` (the shift's gradient), ``sums[1, c]`` = sum of ``g * x_hat`` (the scale's), and
+    ``gx = scale inv_std (g - mean(g) - x_hat mean(g x_hat))``; ``x_hat`` is recomputed from ``x``,
+    not stored. Without ``batch_stats`` the statistics are constants: ``gx = g scale inv_std``.
+    ``scratch`` (two numbers of ``x``'s dtype) rounds the two means to that dtype, so the last
+    loop runs in it."""
+    n_, c_, p_ = x.shape
+    count = n_ * p_
+    for c in range(c_):
+        m, s = mean[c], inv_std[c]
+        sum_g = 0.0
+        sum_gx = 0.0
+        for n in range(n_):
+            row = x[n, c]
+            grow = g[n, c]
+            for p in range(p_):
+                gv = grow[p]
+                sum_g += gv
+                sum_gx += gv * ((row[p] - m) * s)
+        sums[0, c] = sum_g
+        sums[1, c] = sum_gx
+        a = scale[c] * s
+        scratch[0] = sum_g / count if batch_stats else 0.0
+        scratch[1] = sum_gx / count if batch_stats else 0.0
+        mg, mgx = scratch[0], scratch[1]
+        for n in range(n_):
+            row = x[n, c]
+            grow = g[n, c]
+            target = gx[n, c]
+            for p in range(p_):
+                target[p] = a * (grow[p] - mg - (row[p] - m) * s * mgx)
+
+
+def _col2im(part: Any, image: Any, stride: Any, dilation: Any) -> None:
+    """``image[n, c, y s + i d, x s + j d] += part[n, c, i, j, y, x]``: the columns' gradient
+    ``(N, C, kh, kw, Ho, Wo)`` summed back into the padded image ``(N, C, Hp, Wp)``, any stride,
+    one plane at a time (in cache)."""
+    n_, c_, kh, kw, ho, wo = part.shape
+    for n in range(n_):
+        for c in range(c_):
+            plane = image[n, c]
+            for i in range(kh):
+                for j in range(kw):
+                    source = part[n, c, i, j]
+                    for y in range(ho):
+                        row = plane[y * stride[0] + i * dilation[0]]
+                        left = j * dilation[1]
+                        values = source[y]
+                        for x in range(wo):
+                            row[left + x * stride[1]] += values[x]

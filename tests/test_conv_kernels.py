@@ -1,0 +1,112 @@
+"""The compiled loops of ``humblenet._conv_kernels`` give the numbers of the NumPy path in
+``humblenet.conv``.
+
+The kernels sum in float64 and in another order than NumPy, so the two agree to rounding: within
+1e-6 (float32) and 1e-12 (float64), relative to the largest value. Compared: batch norm's output,
+input gradient, weight and bias gradients and running statistics (training and evaluation, with
+and without the affine parameters, (N, C), (N, C, L) and (N, C, H, W) inputs, batch 1 with
+spatial size), and the convolution's input gradient through the compiled scatter (strides 1
+to 3, padding, dilation and groups). The oracle tests against torch (tests/oracle/test_oracle_conv.py)
+run the kernel path, the default when numba is installed (the test extra installs it).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from humblenet import Tensor, _conv_kernels
+from humblenet import conv as C
+
+TOLERANCE = {np.float32: 1e-6, np.float64: 1e-12}
+
+
+def both_paths(monkeypatch: pytest.MonkeyPatch, run):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(C, "_use_kernels", True)
+    fused = run()
+    monkeypatch.setattr(C, "_use_kernels", False)
+    plain = run()
+    return fused, plain
+
+
+def assert_close(fused: list[np.ndarray], plain: list[np.ndarray], dtype: type) -> None:
+    assert len(fused) == len(plain)
+    for a, b in zip(fused, plain, strict=True):
+        assert a.dtype == b.dtype == dtype
+        scale = max(1.0, float(np.abs(b).max()))
+        np.testing.assert_allclose(a, b, rtol=0, atol=TOLERANCE[dtype] * scale)
+
+
+def test_the_kernels_are_available():
+    """The test extra installs numba; without it the tests below would compare NumPy to NumPy."""
+    assert _conv_kernels.conv_kernels() is not None
+
+
+def test_turned_off_by_the_environment(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(_conv_kernels, "_kernels", {})
+    monkeypatch.setenv("HUMBLENET_FUSED", "0")
+    assert _conv_kernels.conv_kernels() is None
+    monkeypatch.setattr(_conv_kernels, "_kernels", {})
+    monkeypatch.delenv("HUMBLENET_FUSED")
+    assert _conv_kernels.conv_kernels() is not None
+
+
+SHAPES = [(5, 3), (4, 3, 7), (2, 3, 5, 4), (1, 2, 3, 3)]
+
+
+@pytest.mark.parametrize(
+    ("shape", "dtype", "training", "affine"),
+    list(itertools.product(SHAPES, [np.float32, np.float64], [True, False], [True, False])),
+)
+def test_batch_norm_kernels_match_numpy(monkeypatch, shape, dtype, training, affine):
+    def run() -> list[np.ndarray]:
+        rng = np.random.default_rng(0)
+        c = shape[1]
+        x = Tensor((rng.standard_normal(shape) * 2 + 1.5).astype(dtype), requires_grad=True)
+        params = (
+            [Tensor(rng.standard_normal(c).astype(dtype), requires_grad=True) for _ in range(2)]
+            if affine
+            else [None, None]
+        )
+        mean = Tensor(rng.standard_normal(c).astype(dtype))
+        var = Tensor(rng.uniform(0.5, 2.0, c).astype(dtype))
+        out = C.batch_norm(x, mean, var, *params, training=training, momentum=0.3)
+        out.backward(rng.standard_normal(out.shape).astype(dtype))
+        grads = [p.grad for p in params if p is not None]
+        return [out.data, x.grad, *grads, mean.data, var.data]
+
+    fused, plain = both_paths(monkeypatch, run)
+    assert_close(fused, plain, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    ("shape", "out_channels", "kernel", "stride", "padding", "dilation", "groups"),
+    [
+        ((2, 3, 6, 5), 4, 3, 1, 1, 1, 1),
+        ((3, 4, 7, 7), 6, 3, 1, "same", 2, 2),
+        ((1, 2, 5, 8), 2, (2, 3), 1, 0, 1, 1),
+        ((2, 1, 9, 9), 3, 5, 1, 2, 1, 1),
+        ((2, 3, 7, 6), 4, 3, 2, 1, 1, 1),
+        ((1, 4, 9, 8), 2, 2, (3, 2), 0, (2, 1), 2),
+    ],
+)
+def test_conv_input_gradient_kernel_matches_numpy(
+    monkeypatch, dtype, shape, out_channels, kernel, stride, padding, dilation, groups
+):
+    def run() -> list[np.ndarray]:
+        rng = np.random.default_rng(1)
+        kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+        x = Tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+        w = Tensor(
+            rng.standard_normal((out_channels, shape[1] // groups, kh, kw)).astype(dtype),
+            requires_grad=True,
+        )
+        out = C.conv2d(x, w, None, stride, padding, dilation, groups)
+        out.backward(rng.standard_normal(out.shape).astype(dtype))
+        return [out.data, x.grad, w.grad]
+
+    fused, plain = both_paths(monkeypatch, run)
+    assert_close(fused, plain, dtype)
