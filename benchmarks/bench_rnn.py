@@ -39,12 +39,22 @@ CASES = [
 
 
 def _interleaved(steps: dict[str, Callable[[], None]], repeats: int) -> dict[str, list[float]]:
-    """Wall times of each step, the steps alternating so that a loaded machine slows all alike."""
+    """Wall times of each step, the steps alternating so that a loaded machine slows all alike.
+
+    The order turns by one each repeat, so each step follows each other step equally often: at
+    2 threads, whatever ran right after PyTorch was slowed (its OpenMP threads still spin on
+    the second core for a while, which OpenBLAS's second thread then waits for). In a fixed
+    order humblenet-with-kernels always came right after PyTorch, which made the kernels look
+    slower than the NumPy path; swapped, the NumPy path's forward took 374 ms against the
+    kernels' 91 (loaded machine, load 5.9)."""
     for step in steps.values():
         step()
     times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
+    names = list(steps)
+    for repeat in range(repeats):
+        turn = repeat % len(names)
+        for name in names[turn:] + names[:turn]:
+            step = steps[name]
             started = time.perf_counter()
             step()
             times[name].append(time.perf_counter() - started)

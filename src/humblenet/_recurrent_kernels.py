@@ -61,23 +61,22 @@ def _compile_all() -> SimpleNamespace | None:
 def _lstm_gates(a: Any, c_prev: Any, c: Any, half: Any) -> None:
     """After ``a = tanh(pre-activations)`` of one step (``(B, 4H)``, gates ``i, f, g, o``; the
     ``i, f, o`` rows of the weights halved): the sigmoids ``0.5 t + 0.5`` of ``i, f, o`` in
-    place, and the cell ``c = f c_prev + i g`` (``(B, H)``)."""
+    place, and the cell ``c = f c_prev + i g`` (``(B, H)``).
+
+    Three loops a row, each writing one array: one loop that wrote ``i``, ``f``, ``o`` and
+    ``c`` together (four pointers into the same rows) was not vectorized, 36 against 23 µs a
+    step at B 64, H 128 (one thread, loaded machine)."""
     rows, hid = c.shape
     for r in range(rows):
         ar = a[r]
+        for j in range(2 * hid):  # i and f
+            ar[j] = ar[j] * half + half
+        for j in range(3 * hid, 4 * hid):  # o
+            ar[j] = ar[j] * half + half
         cpr = c_prev[r]
         cr = c[r]
-        gi = ar[:hid]
-        gf = ar[hid : 2 * hid]
-        gg = ar[2 * hid : 3 * hid]
-        go = ar[3 * hid :]
         for j in range(hid):
-            i = gi[j] * half + half
-            f = gf[j] * half + half
-            gi[j] = i
-            gf[j] = f
-            go[j] = go[j] * half + half
-            cr[j] = f * cpr[j] + i * gg[j]
+            cr[j] = ar[hid + j] * cpr[j] + ar[j] * ar[2 * hid + j]
 
 
 def _lstm_backward_step(

