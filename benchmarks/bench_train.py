@@ -141,11 +141,20 @@ def torch_epoch(
         total += loss.item()
 
 
+# Seconds to wait before each timed run, so that it starts after the other library's idle
+# threads have stopped spinning: OpenBLAS's threads (NumPy's BLAS) spin for about 0.1 s after a
+# product before they sleep, taking a core from whatever runs next. Measured here (one process,
+# PyTorch's inference of 10,000 images, best of 7): 29.6 ms after a pause, 56.9 ms right after
+# NumPy's two-thread products. `--settle 0` times the runs back to back, as before.
+SETTLE = 0.3
+
+
 def alternate(runs: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]:
     """Median wall time of each run, the runs interleaved ``repeats`` times."""
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeats):
         for name, run in runs.items():
+            time.sleep(SETTLE)
             start = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - start)
@@ -309,11 +318,19 @@ def memory_case(threads: int) -> dict[str, Any]:
 
 
 def main() -> None:
+    global SETTLE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--only", help="run only the cases whose name contains this text")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=SETTLE,
+        help=f"seconds to wait before each timed run (default {SETTLE}; see SETTLE)",
+    )
     args = parser.parse_args()
+    SETTLE = args.settle
     threads = blas_threads()
     torch.set_num_threads(threads)
     data = load_images()
@@ -327,7 +344,8 @@ def main() -> None:
     print(
         f"data: {data[4]}; threads: NumPy BLAS {threads}, torch {torch.get_num_threads()}; "
         f"NumPy {np.__version__}, PyTorch {torch.__version__}; Adam's flat kernel: {kernel}; "
-        f"humblenet's fit uses one BLAS thread below batch {ONE_THREAD_BELOW}"
+        f"humblenet's fit uses one BLAS thread below batch {ONE_THREAD_BELOW}; "
+        f"{SETTLE} s pause before each timed run"
     )
     print(f"peak float32 matrix product on this machine: {peak / 1e9:.0f} GFLOP/s")
     cases: list[Callable[[], dict[str, Any]]] = [

@@ -79,6 +79,8 @@ class Sequential(_LayerList):
             its position, so the whole model's initial weights (and dropout masks) repeat.
     """
 
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
+
     def __init__(
         self,
         *modules: Any,
@@ -187,6 +189,8 @@ class ModuleList(_LayerList):
     >>> len(blocks), [name for name, _ in blocks.named_parameters()][:2]
     (2, ['0.weight', '0.bias'])
     """
+
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         self.layers: list[Module] = _module_arguments("ModuleList", (modules,))

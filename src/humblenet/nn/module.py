@@ -57,10 +57,19 @@ class Module:
     The layer protocol (defaults here, overridden by layers that need to): ``get_config()`` and
     ``from_config()`` to write the layer down and build it again, ``torch_modules`` (how many
     modules it takes in an equivalent ``torch.nn.Sequential``), ``to_onnx(graph, x)`` (its ONNX
-    operators), ``probability`` (``"softmax"``/``"sigmoid"`` when its output is one).
+    operators), ``probability`` (``"softmax"``/``"sigmoid"`` when its output is one),
+    ``concurrent_inference`` (whether two batches may go through it at once).
     """
 
     training: bool = True
+
+    concurrent_inference: bool = False
+    """True when this module's own ``forward``, in evaluation mode without gradients, reads only
+    its input, parameters and buffers and keeps nothing between calls, so that ``predict`` may
+    run two batches through it at once in two threads (``training.threads.spread``). A model
+    does so only when every module in it says True (see :func:`concurrent`). False here: a
+    module of the user's own may keep state in ``forward``; the built-in layers whose forward is
+    a pure function say True."""
 
     def forward(self, *inputs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
@@ -350,3 +359,21 @@ class Module:
         if not lines:
             return head + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def concurrent(module: Module) -> bool:
+    """``module.concurrent_inference``, unless a subclass changed ``forward`` after the class
+    that said it: a new forward (a Sequential whose forward counts its calls) has not said so.
+
+    >>> class Counting(Module):
+    ...     concurrent_inference = True
+    ...     def forward(self, x): return x
+    >>> class Changed(Counting):
+    ...     def forward(self, x): return x + 1
+    >>> concurrent(Counting()), concurrent(Changed())
+    (True, False)
+    """
+    classes = type(module).__mro__
+    said = next(i for i, c in enumerate(classes) if "concurrent_inference" in vars(c))
+    defined = next((i for i, c in enumerate(classes) if "forward" in vars(c)), len(classes))
+    return said <= defined and bool(module.concurrent_inference)

@@ -47,14 +47,14 @@ from humblenet.io import safetensors as model_file
 from humblenet.nn import losses as losses_module
 from humblenet.nn.containers import Sequential as _Layers
 from humblenet.nn.containers import seed_layer
-from humblenet.nn.module import Module
+from humblenet.nn.module import Module, concurrent
 from humblenet.nn.registry import register
 from humblenet.tensor import Tensor, no_grad
 from humblenet.training.callbacks import Callback, History, NanGuard
 from humblenet.training.checks import check_x, check_y
 from humblenet.training.metrics import METRICS, Meter
 from humblenet.training.summary import summary_text
-from humblenet.training.threads import blas_threads_for
+from humblenet.training.threads import blas_threads_for, spread, spread_threads
 from humblenet.validation import fraction, positive, whole
 
 __all__ = ["Loop", "Model", "Sequential", "load"]
@@ -538,11 +538,38 @@ class Model(Module):
         batch_size = whole("predict", "batch_size", batch_size, minimum=1)
         self._require_built("predict")
         x_array = check_x(self, x, "predict")
-        outputs = []
+        starts = range(0, len(x_array), batch_size)
+        # Batches are independent: a model whose every module says so runs them in two threads
+        # at once, each product on one BLAS thread (measured in training/threads.py).
+        together = all(concurrent(module) for module in self.modules())
+        workers = spread_threads(len(starts)) if together else 1
         with no_grad(), _mode(self, False):
-            for start in range(0, len(x_array), batch_size):
-                outputs.append(self(Tensor(x_array[start : start + batch_size])).data)
+            if workers == 1:
+                return self._predict_in_order(x_array, starts, batch_size)
+            return self._predict_spread(x_array, starts, batch_size, workers)
+
+    def _predict_in_order(self, x: np.ndarray, starts: range, batch_size: int) -> np.ndarray:
+        """The reference: one batch after another, the outputs joined at the end."""
+        outputs = [self(Tensor(x[start : start + batch_size])).data for start in starts]
         return np.concatenate(outputs) if len(outputs) > 1 else outputs[0]
+
+    def _predict_spread(
+        self, x: np.ndarray, starts: range, batch_size: int, workers: int
+    ) -> np.ndarray:
+        """The batches shared out over ``workers`` threads, each writing its outputs into its
+        rows of one array (made by the first batch to finish, which shows their shape)."""
+        out: list[np.ndarray] = []
+        made = threading.Lock()
+
+        def run(start: int) -> None:
+            scores = self(Tensor(x[start : start + batch_size])).data
+            with made:
+                if not out:
+                    out.append(np.empty((len(x), *scores.shape[1:]), dtype=scores.dtype))
+            out[0][start : start + len(scores)] = scores
+
+        spread(run, starts, workers)
+        return out[0]
 
     # -- description and files -----------------------------------------------------------------
 

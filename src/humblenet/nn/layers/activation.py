@@ -34,6 +34,7 @@ __all__ = [
     "Tanh",
     "activation",
     "activation_layer",
+    "concurrent_activation",
 ]
 
 ACTIVATIONS: dict[str, Callable[[], Layer] | None] = {"linear": None}
@@ -41,6 +42,12 @@ ACTIVATIONS: dict[str, Callable[[], Layer] | None] = {"linear": None}
 or a function for a layer with settings: ``"leaky_relu"`` is Keras' slope of 0.2)."""
 
 A = TypeVar("A", bound=type[Layer])
+
+
+def concurrent_activation(forward: Any) -> bool:
+    """Whether an activation's bound ``forward`` (None: no activation) may run in two threads
+    at once: the ``concurrent_inference`` of the layer it belongs to (``Module``)."""
+    return forward is None or bool(getattr(forward.__self__, "concurrent_inference", False))
 
 
 def activation(name: str) -> Callable[[A], A]:
@@ -69,6 +76,8 @@ def activation_layer(name: str | None) -> Layer | None:
 class ReLU(Layer):
     """``max(x, 0)``."""
 
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
+
     def forward(self, x: Tensor) -> Tensor:
         return F.relu(x)
 
@@ -80,6 +89,8 @@ class ReLU(Layer):
 class LeakyReLU(Layer):
     """``x`` where positive, ``negative_slope * x`` elsewhere (0.01 by default, as PyTorch's
     ``nn.LeakyReLU``; ``Dense(activation="leaky_relu")`` uses Keras' 0.2)."""
+
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
 
     def __init__(
         self, negative_slope: float = 0.01, name: str | None = None, input_shape: Any = None
@@ -109,6 +120,8 @@ ACTIVATIONS["leaky_relu"] = _keras_leaky_relu
 class Sigmoid(Layer):
     """``1 / (1 + exp(-x))``: a probability for each output."""
 
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
+
     def forward(self, x: Tensor) -> Tensor:
         return F.sigmoid(x)
 
@@ -124,6 +137,8 @@ class Sigmoid(Layer):
 class Tanh(Layer):
     """Hyperbolic tangent."""
 
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
+
     def forward(self, x: Tensor) -> Tensor:
         return F.tanh(x)
 
@@ -138,6 +153,8 @@ class GELU(Layer):
     ONNX opset 17 has no ``Gelu`` (it came in opset 20), so the export writes it out:
     ``x * 0.5 * (1 + Erf(x / sqrt(2)))``, or with ``Tanh`` for ``approximate="tanh"``.
     """
+
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
 
     def __init__(
         self, approximate: str = "none", name: str | None = None, input_shape: Any = None
@@ -169,6 +186,8 @@ class GELU(Layer):
 @activation("softmax")
 class Softmax(Layer):
     """Scores to probabilities along ``axis``."""
+
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
 
     def __init__(
         self,
@@ -202,6 +221,11 @@ class Activation(Layer):
     Args:
         activation: any name ``Dense(activation=...)`` accepts (see :data:`ACTIVATIONS`).
     """
+
+    @property
+    def concurrent_inference(self) -> bool:  # type: ignore[override]
+        """As the activation it stands for (which the user may have registered)."""
+        return concurrent_activation(self._forward)
 
     def __init__(
         self, activation: str | None, name: str | None = None, input_shape: Any = None

@@ -185,6 +185,8 @@ class Conv2d(_ConvNd):
         input ``(N, in_channels, H, W)``, output ``(N, out_channels, Ho, Wo)``.
     """
 
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
+
     dims = 2
 
     def forward(self, x: Tensor) -> Tensor:
@@ -204,6 +206,8 @@ class Conv2d(_ConvNd):
 class Conv1d(_ConvNd):
     """A 1-d convolution over ``(N, C, L)``, as ``torch.nn.Conv1d`` (arguments as ``Conv2d``'s,
     each an int)."""
+
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
 
     dims = 1
 

@@ -30,6 +30,8 @@ class Dropout(Layer):
             the default generator, which ``humblenet.manual_seed`` seeds.
     """
 
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
+
     def __init__(
         self, rate: float, seed: int | None = None, name: str | None = None, input_shape: Any = None
     ) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 
 from humblenet import functional as F
 from humblenet.nn import init
-from humblenet.nn.layers.activation import activation_layer
+from humblenet.nn.layers.activation import activation_layer, concurrent_activation
 from humblenet.nn.layers.base import Layer
 from humblenet.nn.module import Parameter
 from humblenet.nn.registry import register
@@ -138,6 +138,12 @@ class Dense(Layer):
         return z if self._activation_fn is None else self._activation_fn(z)
 
     # -- the layer protocol --------------------------------------------------------------------
+
+    @property
+    def concurrent_inference(self) -> bool:  # type: ignore[override]
+        """The product is a pure function; the activation (maybe registered by the user) answers
+        for itself."""
+        return concurrent_activation(self._activation_fn)
 
     @property
     def torch_modules(self) -> int:  # type: ignore[override]

@@ -41,6 +41,8 @@ class _BatchNorm(Layer):
             statistics normalise in evaluation too.
     """
 
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
+
     ranks: tuple[int, ...] = ()
     running_mean: Tensor | None
     running_var: Tensor | None
@@ -156,6 +158,8 @@ class LayerNorm(Layer):
             of shape ``normalized_shape``.
     """
 
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
+
     def __init__(
         self,
         normalized_shape: Any,
@@ -221,6 +225,8 @@ class Dropout2d(Layer):
         p: the probability of dropping a channel, in ``[0, 1)``.
         seed: seeds the masks; None draws from the default generator (``manual_seed``).
     """
+
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
 
     def __init__(self, p: float = 0.5, seed: int | None = None, name: str | None = None) -> None:
         super().__init__(None, name)

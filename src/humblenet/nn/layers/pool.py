@@ -116,6 +116,8 @@ class MaxPool2d(_Pool2d):
         input ``(N, C, H, W)``, output ``(N, C, Ho, Wo)``.
     """
 
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
+
     def forward(self, x: Tensor) -> Tensor:
         return C.max_pool2d(
             x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode
@@ -139,6 +141,8 @@ class AvgPool2d(_Pool2d):
     Shape:
         input ``(N, C, H, W)``, output ``(N, C, Ho, Wo)``.
     """
+
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
 
     def __init__(
         self,
@@ -213,6 +217,8 @@ class AdaptiveAvgPool2d(Layer):
     Shape:
         input ``(N, C, H, W)``, output ``(N, C, *output_size)``.
     """
+
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
 
     def __init__(self, output_size: Any, name: str | None = None) -> None:
         super().__init__(None, name)

@@ -40,6 +40,8 @@ class Flatten(Layer):
         input_shape, name: as every layer (see :class:`~humblenet.nn.layers.base.Layer`).
     """
 
+    concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
+
     def __init__(
         self,
         start_dim: int = 1,
