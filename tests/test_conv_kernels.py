@@ -6,8 +6,9 @@ The kernels sum in float64 and in another order than NumPy, so the two agree to 
 input gradient, weight and bias gradients and running statistics (training and evaluation, with
 and without the affine parameters, (N, C), (N, C, L) and (N, C, H, W) inputs, batch 1 with
 spatial size), and the convolution's input gradient through the compiled scatter (strides 1
-to 3, padding, dilation and groups). The oracle tests against torch (tests/oracle/test_oracle_conv.py)
-run the kernel path, the default when numba is installed (the test extra installs it).
+to 3, padding, dilation and groups). The oracle tests against torch
+(tests/oracle/test_oracle_conv.py) run the kernel path, the default when numba is installed
+(the test extra installs it).
 """
 
 from __future__ import annotations
