@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from humblenet import _linear_kernels
 from humblenet.conv import (
     adaptive_avg_pool2d,
     avg_pool2d,
@@ -103,21 +104,38 @@ def linear(
     lead = xd.shape[:-1]
     x2 = xd.reshape(-1, xd.shape[-1])
     out = _product(x2, w).reshape(*lead, w.shape[0])
-    if bias is not None:
-        out += bias.data
-    if activation == "relu":
-        np.maximum(out, 0, out=out)
+    # Bias and ReLU in one compiled pass each way where it applies (_linear_kernels.py: the
+    # same float operations in the same order as the NumPy passes beside it, so the same bits).
+    kernels = (
+        _linear_kernels.linear_kernels()
+        if activation == "relu" and bias is not None and _linear_kernels.fits(out, bias.data)
+        else None
+    )
+    if kernels is not None:
+        kernels.bias_relu(out, bias.data)
+    else:
+        if bias is not None:
+            out += bias.data
+        if activation == "relu":
+            np.maximum(out, 0, out=out)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        if activation == "relu":
+        gb = None
+        if kernels is not None and g.shape == out.shape and g.dtype == out.dtype:
+            g = np.ascontiguousarray(g)
+            g_out, gb = np.empty_like(out), np.empty(out.shape[1], dtype=out.dtype)
+            kernels.relu_backward(g, out, g_out, gb)
+            g = g_out
+        elif activation == "relu":
             g = g * (out > 0)
         g2 = g.reshape(-1, g.shape[-1])
         gx = np.matmul(g2, w).reshape(xd.shape) if x.requires_grad else None
         gw = np.matmul(g2.T, x2) if weight.requires_grad else None
         if bias is None:
             return gx, gw
-        gb = np.add.reduce(g2, axis=0) if bias.requires_grad else None
-        return gx, gw, gb
+        if gb is None and bias.requires_grad:
+            gb = np.add.reduce(g2, axis=0)
+        return gx, gw, gb if bias.requires_grad else None
 
     parents = (x, weight) if bias is None else (x, weight, bias)
     return Tensor._make(out, parents, backward, "linear_relu" if activation else "linear")
