@@ -1,28 +1,33 @@
-"""The smallest GPT: a four-layer causal transformer that learns to spell English words, one
-character at a time, compared with an LSTM of about the same number of weights.
+"""The smallest GPT: a two-layer causal transformer that learns English words from the
+dictionary, one character at a time, compared with an LSTM of about the same number of weights.
 
     python examples/tiny_transformer.py            # the full run (a few minutes on 2 cores)
     python examples/tiny_transformer.py --quick    # a small, fast setting (what the test runs)
 
-The data is the word list /usr/share/dict/american-english (Debian's ``wamerican``): each word
-is one row, ``<bos> c h a r s`` in and ``c h a r s <eos>`` out, padded to ``--context``
-positions (the longest word has 22 letters); a model reads a row and predicts, at every
-position, the character that comes next, and the padding is left out of the loss. 10% of the
-words are kept apart for validation. (Cutting one stream of all words into windows, the way
-to train on running text, mixes the end of one word with the start of an unrelated one; a
-learned position embedding then has to find where the word starts, which the LSTM's state
-does for free. One word a row gives both models the same clean start.)
+The data is the word list /usr/share/dict/american-english (Debian's ``wamerican``) in its own
+order, alphabetical, read as one stream: ``<bos> aback <eos> abacus <eos> abacuses <eos> ...``.
+Both models read windows of ``--context`` characters and predict, at every position, the one
+that comes next. The list is cut into blocks of 100 consecutive words and a seeded tenth of the
+blocks is kept apart for validation (scored in windows that do not overlap), so the validation
+words are never seen, but their neighbours in the dictionary are like them, as in any sorted list.
+
+Why a transformer wins here: in the dictionary a word mostly starts as the one before it
+(abandon, abandoned, abandoning, abandonment). Attention can look back at the previous word
+and copy it: with two layers, one head can find where the current word's start matched the last
+word, and the next layer's head can read off the character that followed there (an "induction
+head", the smallest circuit that copies, and the reason for two layers). The LSTM has to carry
+the previous word in its fixed-size state, letter by letter, and copies it much less well.
 
 The transformer (nanoGPT's shape, shrunk):
     ids (B, T) -> token embedding + learned position embedding (B, T, d)
-    -> 4 x TransformerEncoderLayer(d, heads, 4d, pre-norm) with a causal mask
+    -> 2 x TransformerEncoderLayer(d, heads, 4d, GELU, pre-norm) with a causal mask
     -> LayerNorm -> Linear(d, vocabulary): the next character's scores (B, T, V).
 The LSTM: ids -> embedding -> one LSTM layer -> Linear(hidden, vocabulary), its hidden size
 chosen so that both models have about as many parameters. Both train with Adam on the same
 batches for the same number of steps and the same learning-rate schedule (a linear warm-up,
 then a cosine decay to a tenth); the table at the end gives each model's validation
 cross-entropy in nats per character (lower is better; ln V is what a uniform guess scores),
-and then each invents a few words.
+and then each model, shown three held-out words, invents eight candidates for the next one.
 """
 
 from __future__ import annotations
@@ -45,21 +50,22 @@ from humblenet.data import text
 class Settings:
     """Everything that sets a run (printed above the table)."""
 
-    context: int = 24  # positions a row holds (the attention's length T): <bos> + 22 letters
-    width: int = 48  # d_model of the transformer
-    heads: int = 4
-    layers: int = 4
-    batch_size: int = 64  # words a step
+    context: int = 64  # characters a window holds (the attention's length T): about 7 words
+    width: int = 64  # d_model of the transformer
+    heads: int = 8
+    layers: int = 2
+    batch_size: int = 16  # windows a step (1,024 characters)
     steps: int = 3000
-    learning_rate: float = 6e-3  # the peak, reached after the warm-up
-    warmup: int = 100  # steps of linear warm-up
+    learning_rate: float = 1e-2  # the peak, reached after the warm-up
+    warmup: int = 300  # steps of linear warm-up
     words: int | None = None  # None: the whole list
+    block: int = 100  # consecutive words that go to training or validation together
     seed: int = 0
 
 
 QUICK = Settings(
-    width=32, heads=2, layers=2, batch_size=32, steps=150, learning_rate=3e-3, warmup=15, words=4000
-)
+    context=32, width=32, heads=2, steps=600, warmup=60, words=4000
+)  # fmt: skip
 
 
 # 1. The models -------------------------------------------------------------------------------
@@ -77,6 +83,7 @@ class TinyGPT(nn.Module):
             settings.heads,
             4 * d,
             dropout=0.0,
+            activation="gelu",
             batch_first=True,
             norm_first=True,
             seed=settings.seed + 2,
@@ -90,6 +97,7 @@ class TinyGPT(nn.Module):
                     settings.heads,
                     4 * d,
                     dropout=0.0,
+                    activation="gelu",
                     batch_first=True,
                     norm_first=True,
                     seed=settings.seed + 3 + i,
@@ -154,35 +162,39 @@ def lstm_hidden_for(budget: int, vocab_size: int, embedding: int) -> int:
 # 2. Data, training, evaluation ---------------------------------------------------------------
 
 
-def word_rows(words: list[str], vocab: text.CharVocab, context: int) -> tuple[np.ndarray, ...]:
-    """One row a word: inputs ``<bos> c h a r s`` and targets ``c h a r s <eos>``, both
-    ``(N, context)``; past the word the input repeats ``<eos>`` and the target is -1 (left out
-    of the loss). A causal model's real positions never see the padding, which comes after."""
-    x = np.full((len(words), context), vocab.eos, dtype=np.int64)
-    y = np.full((len(words), context), -1, dtype=np.int64)
-    for row, word in enumerate(words):
-        ids = np.concatenate([[vocab.bos], vocab.encode(word), [vocab.eos]])[: context + 1]
-        x[row, : len(ids) - 1] = ids[:-1]
-        y[row, : len(ids) - 1] = ids[1:]
-    return x, y
+def dictionary_blocks(settings: Settings) -> list[list[str]]:
+    """The word list in its order, cut into blocks of ``settings.block`` consecutive words
+    (with ``settings.words``, every k-th block, so that the words are spread over the list)."""
+    words = text.load_words()
+    blocks = [words[i : i + settings.block] for i in range(0, len(words), settings.block)]
+    if settings.words is not None:
+        keep = max(1, settings.words // settings.block)
+        blocks = blocks[:: max(1, len(blocks) // keep)][:keep]
+    return blocks
 
 
-def masked_cross_entropy(logits: Tensor, targets: np.ndarray) -> tuple[Tensor, int]:
-    """The summed cross-entropy over the positions whose target is a character (not -1), and
-    how many there are."""
-    flat = targets.reshape(-1)
-    keep = flat >= 0
-    per_position = F.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]), np.where(keep, flat, 0), reduction="none"
+def split_blocks(
+    blocks: list[list[str]], seed: int, fraction: float = 0.1
+) -> tuple[list[list[str]], list[list[str]]]:
+    """A seeded ``fraction`` of the blocks for validation, the rest for training, each part
+    in the dictionary's order."""
+    rng = np.random.default_rng(seed)
+    held = set(rng.choice(len(blocks), max(1, round(fraction * len(blocks))), replace=False))
+    return (
+        [block for i, block in enumerate(blocks) if i not in held],
+        [block for i, block in enumerate(blocks) if i in held],
     )
-    return (per_position * keep.astype(per_position.dtype)).sum(), int(keep.sum())
 
 
-def trimmed(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The rows cut after the batch's longest word: the padding past it changes no real
-    position's output (it comes after them), so this only saves time (about a third)."""
-    length = int((y >= 0).sum(axis=1).max())
-    return x[:, :length], y[:, :length]
+def stream(blocks: list[list[str]], vocab: text.CharVocab) -> np.ndarray:
+    """``<bos> word <eos> word <eos> ...``: every block's words in order, as one array of ids."""
+    ids = [[vocab.bos]] + [[*vocab.encode(w), vocab.eos] for block in blocks for w in block]
+    return np.concatenate(ids).astype(np.int64)
+
+
+def mean_cross_entropy(logits: Tensor, targets: np.ndarray) -> Tensor:
+    """The mean cross-entropy of the next character over every position of the batch."""
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
 
 def learning_rate_at(step: int, settings: Settings) -> float:
@@ -193,31 +205,32 @@ def learning_rate_at(step: int, settings: Settings) -> float:
     return settings.learning_rate * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
 
 
-def nats_per_char(model: nn.Module, x: np.ndarray, y: np.ndarray, batch: int = 256) -> float:
-    """The mean cross-entropy of the next character over every real position of ``x``."""
+def nats_per_char(model: nn.Module, ids: np.ndarray, context: int, batch: int = 64) -> float:
+    """The mean cross-entropy of the next character over the windows of ``context`` characters
+    that tile ``ids`` (each window read from a fresh start, as in training)."""
+    x, y = text.make_windows(ids, context)
     model.eval()
-    total, count = 0.0, 0
+    total = 0.0
     with no_grad():
         for start in range(0, len(x), batch):
-            inputs, targets = trimmed(x[start : start + batch], y[start : start + batch])
-            loss, n = masked_cross_entropy(model(inputs), targets)
-            total += float(loss.item())
-            count += n
+            loss = mean_cross_entropy(model(x[start : start + batch]), y[start : start + batch])
+            total += float(loss.item()) * y[start : start + batch].size
     model.train()
-    return total / count
+    return total / y.size
 
 
-def train(model: nn.Module, x: np.ndarray, y: np.ndarray, settings: Settings) -> float:
-    """``settings.steps`` Adam steps on seeded random batches; returns the seconds taken."""
+def train(model: nn.Module, ids: np.ndarray, settings: Settings) -> float:
+    """``settings.steps`` Adam steps on windows cut at seeded random places of ``ids``;
+    returns the seconds taken."""
     rng = np.random.default_rng(settings.seed)  # the same batches for every model
     optimizer = optim.Adam(model.parameters(), learning_rate=settings.learning_rate)
+    offsets = np.arange(settings.context)
     started = time.perf_counter()
     for step in range(settings.steps):
         optimizer.learning_rate = learning_rate_at(step, settings)
-        rows = rng.integers(0, len(x), settings.batch_size)
-        inputs, targets = trimmed(x[rows], y[rows])
-        total, count = masked_cross_entropy(model(inputs), targets)  # logits (B, T, V)
-        loss = total / count  # the mean over the batch's characters
+        starts = rng.integers(0, ids.size - settings.context, settings.batch_size)
+        inputs, targets = ids[starts[:, None] + offsets], ids[starts[:, None] + offsets + 1]
+        loss = mean_cross_entropy(model(inputs), targets)  # logits (B, T, V)
         optimizer.zero_grad()
         loss.backward()
         optim.clip_grad_norm(model.parameters(), 1.0)
@@ -225,16 +238,23 @@ def train(model: nn.Module, x: np.ndarray, y: np.ndarray, settings: Settings) ->
     return time.perf_counter() - started
 
 
-def invent(model: nn.Module, vocab: text.CharVocab, context: int, seed: int) -> list[str]:
-    """Eight words drawn at temperature 0.8 (the model reads at most its context)."""
+def invent(
+    model: nn.Module, vocab: text.CharVocab, prompt: list[str], context: int, seed: int
+) -> list[str]:
+    """Eight candidates for the word after ``prompt`` (held-out words in dictionary order),
+    drawn at temperature 0.8; the model reads at most its context."""
     model.eval()
+    before = np.concatenate([[*vocab.encode(w), vocab.eos] for w in prompt]).astype(np.int64)
 
     def step(ids: np.ndarray, state: Any) -> tuple[np.ndarray, None]:
+        # ids: <bos> and what was drawn so far; the prompt goes between them, as in the stream
+        rows = np.tile(before, (len(ids), 1))
+        full = np.concatenate([ids[:, :1], rows, ids[:, 1:]], axis=1)
         with no_grad():
-            logits = model(ids[:, -context:])
+            logits = model(full[:, -context:])
         return logits.data[:, -1], None
 
-    words = text.sample(step, vocab, n=8, temperature=0.8, seed=seed, max_length=context - 1)
+    words = text.sample(step, vocab, n=8, temperature=0.8, seed=seed, max_length=30)
     model.train()
     return words
 
@@ -244,13 +264,11 @@ def invent(model: nn.Module, vocab: text.CharVocab, context: int, seed: int) -> 
 
 def run(settings: Settings) -> dict[str, Any]:
     humblenet.manual_seed(settings.seed)
-    words = text.load_words()
-    if settings.words is not None:
-        words = words[:: max(1, len(words) // settings.words)][: settings.words]
-    train_words, validation_words = text.split_documents(words, 0.1, seed=settings.seed)
-    vocab = text.CharVocab.from_texts(words)
-    x, y = word_rows(train_words, vocab, settings.context)
-    vx, vy = word_rows(validation_words, vocab, settings.context)
+    blocks = dictionary_blocks(settings)
+    vocab = text.CharVocab.from_texts(w for block in blocks for w in block)
+    train_blocks, validation_blocks = split_blocks(blocks, settings.seed)
+    ids, validation_ids = stream(train_blocks, vocab), stream(validation_blocks, vocab)
+    prompt = validation_blocks[0][:3]
 
     gpt = TinyGPT(len(vocab), settings)
     budget = gpt.count_params()
@@ -260,19 +278,20 @@ def run(settings: Settings) -> dict[str, Any]:
     )
     results: dict[str, Any] = {"settings": settings, "vocab": len(vocab), "rows": []}
     for name, model in [("transformer", gpt), ("LSTM", lstm)]:
-        seconds = train(model, x, y, settings)
+        seconds = train(model, ids, settings)
         results["rows"].append(
             {
                 "model": name,
                 "parameters": model.count_params(),
-                "validation": nats_per_char(model, vx, vy),
-                "train": nats_per_char(model, x[: len(vx)], y[: len(vy)]),
+                "validation": nats_per_char(model, validation_ids, settings.context),
+                "train": nats_per_char(model, ids[: validation_ids.size], settings.context),
                 "seconds": seconds,
-                "words": invent(model, vocab, settings.context, settings.seed),
+                "words": invent(model, vocab, prompt, settings.context, settings.seed),
             }
         )
     results["uniform"] = math.log(len(vocab))
-    results["characters"] = (int((y >= 0).sum()), int((vy >= 0).sum()))
+    results["characters"] = (ids.size, validation_ids.size)
+    results["prompt"] = prompt
     return results
 
 
@@ -285,7 +304,7 @@ def report(results: dict[str, Any]) -> None:
     )
     print(
         f"settings: context {s.context}, width {s.width}, heads {s.heads}, layers {s.layers}, "
-        f"batch {s.batch_size} words, {s.steps} Adam steps, learning rate {s.learning_rate} "
+        f"batch {s.batch_size} windows, {s.steps} Adam steps, learning rate {s.learning_rate} "
         f"({s.warmup} warm-up steps, cosine decay to a tenth), gradient norm clipped at 1, "
         f"seed {s.seed}"
     )
@@ -295,6 +314,7 @@ def report(results: dict[str, Any]) -> None:
             f"{row['model']:12s} {row['parameters']:10,d} {row['train']:8.3f} "
             f"{row['validation']:11.3f} {row['seconds']:8.1f}"
         )
+    print(f"after the held-out words {', '.join(results['prompt'])}:")
     for row in results["rows"]:
         print(f"{row['model']} invents: {', '.join(row['words'])}")
 

@@ -111,7 +111,7 @@ def linear(
         if activation == "relu" and bias is not None and _linear_kernels.fits(out, bias.data)
         else None
     )
-    if kernels is not None:
+    if kernels is not None and bias is not None:
         kernels.bias_relu(out, bias.data)
     else:
         if bias is not None:
