@@ -20,7 +20,7 @@ the previous word in its fixed-size state, letter by letter, and copies it much 
 
 The transformer (nanoGPT's shape, shrunk):
     ids (B, T) -> token embedding + learned position embedding (B, T, d)
-    -> 2 x TransformerEncoderLayer(d, heads, 4d, GELU, pre-norm) with a causal mask
+    -> 2 x TransformerEncoderLayer(d, heads, 4d, ReLU, pre-norm) with a causal mask
     -> LayerNorm -> Linear(d, vocabulary): the next character's scores (B, T, V).
 The LSTM: ids -> embedding -> one LSTM layer -> Linear(hidden, vocabulary), its hidden size
 chosen so that both models have about as many parameters. Both train with Adam on the same
@@ -83,7 +83,6 @@ class TinyGPT(nn.Module):
             settings.heads,
             4 * d,
             dropout=0.0,
-            activation="gelu",
             batch_first=True,
             norm_first=True,
             seed=settings.seed + 2,
@@ -97,8 +96,7 @@ class TinyGPT(nn.Module):
                     settings.heads,
                     4 * d,
                     dropout=0.0,
-                    activation="gelu",
-                    batch_first=True,
+                            batch_first=True,
                     norm_first=True,
                     seed=settings.seed + 3 + i,
                 )
@@ -205,10 +203,15 @@ def learning_rate_at(step: int, settings: Settings) -> float:
     return settings.learning_rate * (0.1 + 0.45 * (1 + math.cos(math.pi * progress)))
 
 
-def nats_per_char(model: nn.Module, ids: np.ndarray, context: int, batch: int = 64) -> float:
+def nats_per_char(
+    model: nn.Module, ids: np.ndarray, context: int, windows: int | None = None, batch: int = 64
+) -> float:
     """The mean cross-entropy of the next character over the windows of ``context`` characters
-    that tile ``ids`` (each window read from a fresh start, as in training)."""
+    that tile ``ids`` (each window read from a fresh start, as in training); with ``windows``,
+    about that many of them, evenly spread."""
     x, y = text.make_windows(ids, context)
+    if windows is not None:
+        x, y = x[:: max(1, len(x) // windows)], y[:: max(1, len(y) // windows)]
     model.eval()
     total = 0.0
     with no_grad():
@@ -284,7 +287,9 @@ def run(settings: Settings) -> dict[str, Any]:
                 "model": name,
                 "parameters": model.count_params(),
                 "validation": nats_per_char(model, validation_ids, settings.context),
-                "train": nats_per_char(model, ids[: validation_ids.size], settings.context),
+                "train": nats_per_char(  # as many windows as validation has, spread out
+                    model, ids, settings.context, validation_ids.size // settings.context
+                ),
                 "seconds": seconds,
                 "words": invent(model, vocab, prompt, settings.context, settings.seed),
             }
