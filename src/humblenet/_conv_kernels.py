@@ -34,9 +34,10 @@ they are.
 from __future__ import annotations
 
 import contextlib
-import os
 from types import SimpleNamespace
 from typing import Any
+
+from humblenet._jit import compile_kernels
 
 _kernels: dict[str, Any] = {}
 
@@ -45,8 +46,12 @@ def conv_kernels() -> SimpleNamespace | None:
     """The compiled kernels (attributes named as the functions below, without the underscore),
     or None when numba is absent or turned off."""
     if "conv" not in _kernels:
-        enabled = os.environ.get("HUMBLENET_FUSED", "1") != "0"
-        _kernels["conv"] = _compile_all() if enabled else None
+        _kernels["conv"] = compile_kernels(
+            channel_moments=_channel_moments,
+            normalize_forward=_normalize_forward,
+            normalize_backward=_normalize_backward,
+            col2im=_col2im,
+        )
     return _kernels["conv"]
 
 
@@ -71,22 +76,6 @@ def one_blas_thread(work: int = 0) -> contextlib.AbstractContextManager[Any]:
     if controller is None:
         return contextlib.nullcontext()
     return controller.limit(limits=1, user_api="blas")
-
-
-def _compile_all() -> SimpleNamespace | None:
-    try:
-        import numba
-    except ImportError:
-        return None
-    # as in _recurrent_kernels: no Python error checks in the loops (so they vectorize), no
-    # fastmath (no reordered sums), compiled code cached beside this file where it can be
-    jit = numba.njit(nogil=True, error_model="numpy", cache=True)
-    return SimpleNamespace(
-        channel_moments=jit(_channel_moments),
-        normalize_forward=jit(_normalize_forward),
-        normalize_backward=jit(_normalize_backward),
-        col2im=jit(_col2im),
-    )
 
 
 def _channel_moments(x: Any, mean: Any, var: Any) -> None:

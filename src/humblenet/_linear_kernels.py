@@ -27,11 +27,12 @@ passes run.
 
 from __future__ import annotations
 
-import os
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+
+from humblenet._jit import compile_kernels
 
 _kernels: dict[str, Any] = {}
 
@@ -40,8 +41,7 @@ def linear_kernels() -> SimpleNamespace | None:
     """The compiled kernels (``bias_relu``, ``relu_backward``), or None when numba is absent
     or turned off."""
     if "linear" not in _kernels:
-        enabled = os.environ.get("HUMBLENET_FUSED", "1") != "0"
-        _kernels["linear"] = _compile_all() if enabled else None
+        _kernels["linear"] = compile_kernels(bias_relu=_bias_relu, relu_backward=_relu_backward)
     return _kernels["linear"]
 
 
@@ -56,17 +56,6 @@ def fits(out: np.ndarray, bias: np.ndarray) -> bool:
         and out.flags.c_contiguous
         and bias.flags.c_contiguous
     )
-
-
-def _compile_all() -> SimpleNamespace | None:
-    try:
-        import numba
-    except ImportError:
-        return None
-    # As _recurrent_kernels: no Python zero checks (error_model="numpy"), no fastmath (it would
-    # reorder or fuse the float operations), cached beside this file when it can be written.
-    jit = numba.njit(nogil=True, error_model="numpy", cache=True)
-    return SimpleNamespace(bias_relu=jit(_bias_relu), relu_backward=jit(_relu_backward))
 
 
 def _bias_relu(out: Any, bias: Any) -> None:

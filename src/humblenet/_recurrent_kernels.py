@@ -23,9 +23,10 @@ Without numba, or when ``HUMBLENET_FUSED=0`` is set, the NumPy path runs.
 
 from __future__ import annotations
 
-import os
 from types import SimpleNamespace
 from typing import Any
+
+from humblenet._jit import compile_kernels
 
 _kernels: dict[str, Any] = {}
 
@@ -34,28 +35,15 @@ def recurrent_kernels() -> SimpleNamespace | None:
     """The compiled kernels (attributes named as the functions below, without the underscore),
     or None when numba is absent or turned off."""
     if "recurrent" not in _kernels:
-        enabled = os.environ.get("HUMBLENET_FUSED", "1") != "0"
-        _kernels["recurrent"] = _compile_all() if enabled else None
+        _kernels["recurrent"] = compile_kernels(
+            lstm_gates=_lstm_gates,
+            lstm_backward_step=_lstm_backward_step,
+            gru_gates=_gru_gates,
+            gru_new=_gru_new,
+            gru_output=_gru_output,
+            gru_backward_step=_gru_backward_step,
+        )
     return _kernels["recurrent"]
-
-
-def _compile_all() -> SimpleNamespace | None:
-    try:
-        import numba
-    except ImportError:
-        return None
-    # error_model="numpy": no Python zero checks in the loops, so they vectorize; cache=True
-    # keeps the compiled code beside this file when it can be written (compiling all four
-    # takes about 2 s per dtype).
-    jit = numba.njit(nogil=True, error_model="numpy", cache=True)
-    return SimpleNamespace(
-        lstm_gates=jit(_lstm_gates),
-        lstm_backward_step=jit(_lstm_backward_step),
-        gru_gates=jit(_gru_gates),
-        gru_new=jit(_gru_new),
-        gru_output=jit(_gru_output),
-        gru_backward_step=jit(_gru_backward_step),
-    )
 
 
 def _lstm_gates(a: Any, c_prev: Any, c: Any, half: Any) -> None:
