@@ -47,63 +47,67 @@ def recurrent_kernels() -> SimpleNamespace | None:
 
 
 def _lstm_gates(a: Any, c_prev: Any, c: Any, half: Any) -> None:
-    """After ``a = tanh(pre-activations)`` of one step (``(B, 4H)``, gates ``i, f, g, o``; the
-    ``i, f, o`` rows of the weights halved): the sigmoids ``0.5 t + 0.5`` of ``i, f, o`` in
-    place, and the cell ``c = f c_prev + i g`` (``(B, H)``).
+    """After ``a = tanh(pre-activations)`` of one step, gates first: ``a`` is ``(4H, B)``, row
+    blocks ``i, f, g, o`` (the ``i, f, o`` rows of the weights halved), each row one unit over
+    the batch. The sigmoids ``0.5 t + 0.5`` of ``i, f, o`` in place, and the cell ``c = f c_prev
+    + i g`` (``(H, B)``).
 
-    Three loops a row, each writing one array: one loop that wrote ``i``, ``f``, ``o`` and
-    ``c`` together (four pointers into the same rows) was not vectorized, 36 against 23 µs a
-    step at B 64, H 128 (one thread, loaded machine)."""
-    rows, hid = c.shape
-    for r in range(rows):
-        ar = a[r]
-        for j in range(2 * hid):  # i and f
-            ar[j] = ar[j] * half + half
-        for j in range(3 * hid, 4 * hid):  # o
-            ar[j] = ar[j] * half + half
-        cpr = c_prev[r]
-        cr = c[r]
-        for j in range(hid):
-            cr[j] = ar[hid + j] * cpr[j] + ar[j] * ar[2 * hid + j]
+    One loop a row, each writing one array: a loop that wrote ``i``, ``f``, ``o`` and ``c``
+    together (four pointers) was not vectorized, 36 against 23 µs a step at B 64, H 128."""
+    hid, cols = c.shape
+    for j in range(hid):
+        gi = a[j]
+        gf = a[hid + j]
+        gg = a[2 * hid + j]
+        go = a[3 * hid + j]
+        for b in range(cols):
+            gi[b] = gi[b] * half + half
+        for b in range(cols):
+            gf[b] = gf[b] * half + half
+        for b in range(cols):
+            go[b] = go[b] * half + half
+        cp = c_prev[j]
+        cr = c[j]
+        for b in range(cols):
+            cr[b] = gf[b] * cp[b] + gi[b] * gg[b]
 
 
 def _lstm_backward_step(
     g: Any, dh_next: Any, dc_next: Any, a: Any, tanh_c: Any, c_prev: Any, dpre: Any, one: Any
 ) -> None:
-    """One LSTM step back: from the output gradient ``g`` and what flows in from the later step
-    (``dh_next``, ``dc_next``), the pre-activation gradients ``dpre (B, 4H)`` and, in place,
-    ``dc_next`` for the earlier step (``dh_next`` is then ``dpre @ w_hh``, the caller's
-    product). ``a`` holds the step's gates, ``tanh_c`` its ``tanh(c)``."""
-    rows, hid = tanh_c.shape
-    for r in range(rows):
-        gr = g[r]
-        dhr = dh_next[r]
-        dcr = dc_next[r]
-        ar = a[r]
-        tr = tanh_c[r]
-        cpr = c_prev[r]
-        pr = dpre[r]
-        gi = ar[:hid]
-        gf = ar[hid : 2 * hid]
-        gg = ar[2 * hid : 3 * hid]
-        go = ar[3 * hid :]
-        pi = pr[:hid]
-        pf = pr[hid : 2 * hid]
-        pg = pr[2 * hid : 3 * hid]
-        po = pr[3 * hid :]
-        for j in range(hid):
-            dh = gr[j] + dhr[j]
-            i = gi[j]
-            f = gf[j]
-            gate = gg[j]
-            o = go[j]
-            t = tr[j]
-            dc = dh * (o * (one - t * t)) + dcr[j]
-            pi[j] = (gate * (i * (one - i))) * dc
-            pf[j] = (cpr[j] * (f * (one - f))) * dc
-            pg[j] = (i * (one - gate * gate)) * dc
-            po[j] = (t * (o * (one - o))) * dh
-            dcr[j] = dc * f
+    """One LSTM step back, gates first as in :func:`_lstm_gates` (``(H, B)`` states, ``(4H,
+    B)`` gates): from the output gradient ``g`` and what flows in from the later step
+    (``dh_next``, ``dc_next``), the pre-activation gradients ``dpre`` and, in place, ``dc_next``
+    for the earlier step (``dh_next`` is then ``w_hh.T @ dpre``, the caller's product). ``a``
+    holds the step's gates, ``tanh_c`` its ``tanh(c)``."""
+    hid, cols = tanh_c.shape
+    for j in range(hid):
+        gr = g[j]
+        dhr = dh_next[j]
+        dcr = dc_next[j]
+        tr = tanh_c[j]
+        cpr = c_prev[j]
+        gi = a[j]
+        gf = a[hid + j]
+        gg = a[2 * hid + j]
+        go = a[3 * hid + j]
+        pi = dpre[j]
+        pf = dpre[hid + j]
+        pg = dpre[2 * hid + j]
+        po = dpre[3 * hid + j]
+        for b in range(cols):
+            dh = gr[b] + dhr[b]
+            i = gi[b]
+            f = gf[b]
+            gate = gg[b]
+            o = go[b]
+            t = tr[b]
+            dc = dh * (o * (one - t * t)) + dcr[b]
+            pi[b] = (gate * (i * (one - i))) * dc
+            pf[b] = (cpr[b] * (f * (one - f))) * dc
+            pg[b] = (i * (one - gate * gate)) * dc
+            po[b] = (t * (o * (one - o))) * dh
+            dcr[b] = dc * f
 
 
 def _gru_gates(gh: Any, bias: Any, gi: Any, rz: Any) -> None:

@@ -163,20 +163,22 @@ def lstm_layer(
     half[3 * h :] = 0.5
     shift = np.where(half == 0.5, dtype.type(0.5), dtype.type(0)).astype(dtype)
     bias = _bias_sum(b_ih, b_hh)
-    xw = _projection(xd, w_ih.data * half[:, None], None if bias is None else bias * half)
-    whh_t = (w_hh.data * half[:, None]).T
+    w_ih_half = w_ih.data * half[:, None]
+    bias_half = None if bias is None else bias * half
+    w_hh_half = w_hh.data * half[:, None]
     h_init = _state("lstm", "h0", h0, b, h, dtype)
     c_init = _state("lstm", "c0", c0, b, h, dtype)
-
-    acts = xw  # each step's gates are computed in place over its projection
-    packed = np.empty((t + 1, b, h), dtype=dtype)
-    cells = np.empty((t, b, h), dtype=dtype)
-    tanh_c = np.empty((t, b, h), dtype=dtype)
     parents = _parents(x, w_ih, w_hh, b_ih, b_hh, h0, c0)
     kernels = _kernels()
     if kernels is not None:
-        arrays = (xd, acts, whh_t, w_ih.data, w_hh.data, h_init, c_init, packed, cells, tanh_c)
+        arrays = (xd, w_ih_half, bias_half, w_hh_half, w_ih.data, w_hh.data, h_init, c_init)
         return _lstm_fused(kernels, arrays, (x, w_ih, w_hh, b_ih, b_hh, h0, c0), reverse)
+
+    acts = _projection(xd, w_ih_half, bias_half)  # each step's gates, in place over it
+    whh_t = w_hh_half.T
+    packed = np.empty((t + 1, b, h), dtype=dtype)
+    cells = np.empty((t, b, h), dtype=dtype)
+    tanh_c = np.empty((t, b, h), dtype=dtype)
     h_prev, c_prev = h_init, c_init
     scratch = np.empty((b, 4 * h), dtype=dtype)
     for step in _order(t, reverse):
@@ -244,65 +246,110 @@ _use_kernels = True
 
 
 def _lstm_fused(
-    k: Any, arrays: tuple[np.ndarray, ...], inputs: tuple[Tensor | None, ...], reverse: bool
+    k: Any, arrays: tuple[Any, ...], inputs: tuple[Tensor | None, ...], reverse: bool
 ) -> Tensor:
-    """``lstm_layer``'s loops with the compiled kernels: the same numbers as the NumPy loops.
+    """``lstm_layer``'s loops with the compiled kernels, in a gates-first layout.
+
+    The NumPy loops keep PyTorch's rows-first layout, ``(B, 4H)`` a step, and take the step's
+    product as ``h @ w_hh.T``. OpenBLAS splits that product (64 rows, at the benchmark's size)
+    poorly over two threads; its transpose, ``w_hh @ h.T`` with 512 rows, splits well: 50
+    against 106 µs a step forward, 52 against 88 backward (B 64, H 128, two threads). So here
+    every per-step array is gates first: the pre-activations ``(4H, T, B)``, the states ``(H,
+    T, B)``, a step's slice one unit per row over the batch. The input projection is one
+    product ``w_ih @ x.T`` over all steps, and the weight gradients one product each over the
+    ``(4H, T B)`` gradients, as in the NumPy path. The outputs go back to ``(T + 1, B, H)`` in
+    one copy, the incoming gradient to gates-first in one.
 
     A forward step is the product, the sum with the projection, ``tanh``, one kernel (gates
-    and cell), ``tanh`` of the cell and the output's product: 6 calls where the NumPy loop
-    makes 10. A backward step is one kernel and the product, and no factors are computed
-    beforehand. A missing initial state is zero, so the first step skips its product, and the
-    last backward step skips its product unless ``h0`` needs a gradient.
+    and cell), ``tanh`` of the cell and the output's product. A backward step is one kernel
+    and the product, and no factors are computed beforehand. A missing initial state is zero,
+    so the first step skips its product, and the last backward step skips its product unless
+    ``h0`` needs a gradient. The kernels' float operations are the NumPy path's, in the same
+    order; the products sum in another order, so the two paths agree to float rounding
+    (``tests/test_recurrent_kernels.py``).
     """
-    xd, acts, whh_t, w_ih_data, w_hh_data, h_init, c_init, packed, cells, tanh_c = arrays
+    xd, w_ih_half, bias_half, w_hh_half, w_ih_data, w_hh_data, h_init, c_init = arrays
     h0 = inputs[5]
-    t, b, h = cells.shape
-    dtype = acts.dtype
+    t, b, i = xd.shape
+    h = w_hh_data.shape[1]
+    dtype = xd.dtype
     half = dtype.type(0.5)
+    acts = np.matmul(w_ih_half, xd.transpose(0, 2, 1))  # (T, 4H, B): the projection
+    if bias_half is not None:
+        acts += bias_half[:, None]
+    hs = np.empty((t, h, b), dtype=dtype)
+    cells = np.empty((t, h, b), dtype=dtype)
+    tanh_c = np.empty((t, h, b), dtype=dtype)
+    h_first = np.ascontiguousarray(h_init.T)
+    c_first = np.ascontiguousarray(c_init.T)
     order = _order(t, reverse)
     first = order[0]
-    scratch = np.empty((b, 4 * h), dtype=dtype)
-    h_prev, c_prev = h_init, c_init
+    scratch = np.empty((4 * h, b), dtype=dtype)
+    h_prev, c_prev = h_first, c_first
     for step in order:
         a = acts[step]
         if step != first or h0 is not None:
-            np.matmul(h_prev, whh_t, out=scratch)
+            np.matmul(w_hh_half, h_prev, out=scratch)
             a += scratch
         np.tanh(a, out=a)
         c = cells[step]
         k.lstm_gates(a, c_prev, c, half)
         np.tanh(c, out=tanh_c[step])
-        np.multiply(a[:, 3 * h :], tanh_c[step], out=packed[step])
-        h_prev, c_prev = packed[step], c
-    packed[t] = c_prev
+        np.multiply(a[3 * h :], tanh_c[step], out=hs[step])
+        h_prev, c_prev = hs[step], c
+    packed = np.empty((t + 1, b, h), dtype=dtype)
+    np.copyto(packed[:t], hs.transpose(0, 2, 1))
+    packed[t] = c_prev.T
     parents = _parents(*inputs)
     if not any(p.requires_grad for p in parents):
         return Tensor._make(packed, parents, _no_backward, "lstm")
     later = 1 if reverse else -1  # the step before ``s`` in running order is ``s - later``
 
     def c_before(step: int) -> np.ndarray:
-        return c_init if step == first else cells[step + later]
+        return c_first if step == first else cells[step + later]
 
     h0_grad = h0 is not None and h0.requires_grad
+    w_hh_t = np.ascontiguousarray(w_hh_data.T)
 
     def backward(g: np.ndarray) -> list[np.ndarray | None]:
-        g = np.ascontiguousarray(g, dtype=dtype)
-        dpre = np.empty((t, b, 4 * h), dtype=dtype)
-        dh_next = np.zeros((b, h), dtype=dtype)
-        dc_next = np.array(g[t], dtype=dtype)
+        g_first = np.empty((t, h, b), dtype=dtype)
+        np.copyto(g_first, g[:t].transpose(0, 2, 1))
+        dpre = np.empty((t, 4 * h, b), dtype=dtype)
+        dh_next = np.zeros((h, b), dtype=dtype)
+        dc_next = np.array(g[t].T, dtype=dtype, order="C")
         one = dtype.type(1)
         for step in reversed(order):
             k.lstm_backward_step(
-                g[step], dh_next, dc_next, acts[step], tanh_c[step], c_before(step),
+                g_first[step], dh_next, dc_next, acts[step], tanh_c[step], c_before(step),
                 dpre[step], one,
             )  # fmt: skip
             if step != first or h0_grad:
-                np.matmul(dpre[step], w_hh_data, out=dh_next)
+                np.matmul(w_hh_t, dpre[step], out=dh_next)
+        dg = np.empty((4 * h, t, b), dtype=dtype)  # every step's gradient side by side
+        np.copyto(dg, dpre.transpose(1, 0, 2))
         h_before = _previous(packed[:t], h_init, reverse)
-        grads = _weight_grads(dpre, dpre, xd, h_before, w_ih_data, inputs[:5])
-        return _select([*grads, dh_next if h0_grad else None, dc_next], inputs)
+        grads = _weight_grads_first(dg.reshape(4 * h, t * b), xd, h_before, w_ih_data, inputs)
+        dh0 = np.ascontiguousarray(dh_next.T) if h0_grad else None
+        return _select([*grads, dh0, np.ascontiguousarray(dc_next.T)], inputs)
 
     return Tensor._make(packed, parents, backward, "lstm")
+
+
+def _weight_grads_first(
+    dg: np.ndarray, x: np.ndarray, h_prev: np.ndarray, w_ih: np.ndarray, inputs: Any
+) -> list[np.ndarray | None]:
+    """:func:`_weight_grads` for gates-first gradients ``dg (G H, T B)`` (one array for the
+    projection and the recurrent product, as the LSTM has): the same products, transposed."""
+    t, b, i = x.shape
+    needs = [p is not None and p.requires_grad for p in inputs[:5]]
+    db = dg.sum(axis=1) if needs[3] or needs[4] else None
+    return [
+        np.matmul(dg.T, w_ih).reshape(t, b, i) if needs[0] else None,
+        np.matmul(dg, x.reshape(t * b, i)) if needs[1] else None,
+        np.matmul(dg, h_prev.reshape(t * b, -1)) if needs[2] else None,
+        db if needs[3] else None,
+        None if db is None or not needs[4] else (db.copy() if needs[3] else db),
+    ]
 
 
 def gru_layer(
