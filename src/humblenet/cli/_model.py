@@ -37,7 +37,8 @@ def load_model(spec: str, tasks: tuple[str, ...] = ("classify", "regress")) -> A
     if path.is_dir():
         raise UserError(f"{spec} is a folder; give a model file (e.g. model.safetensors)")
     if not path.is_file():
-        raise UserError(f"no model file {spec}; train one first: humblenet train DATA --out {spec}")
+        command = "train-text FILE" if tasks == ("text",) else "train DATA"
+        raise UserError(f"no model file {spec}; train one first: humblenet {command} --out {spec}")
     # Not a model file or damaged (ModelFileError), unreadable (OSError), or no safetensors.
     with user_input(ModelFileError, OSError, ImportError):
         model: Any = load(path)
