@@ -13,10 +13,14 @@ temporaries).
 a compiled loop calls the C library's scalar ``tanhf`` (69 ns a number; 15 ns through ``exp``).
 
 Each kernel runs the float operations of the NumPy path in the same order and dtype (the
-constants come in as arguments of the arrays' dtype; no fastmath, so no fused multiply-adds),
-so both paths give the same numbers (``tests/test_recurrent_kernels.py``). The loops walk one row
-at a time over 1-D slices, which LLVM vectorizes (a 2-D index in the inner loop was not: 101 µs
-against 10 µs for a backward step at B 64, H 128).
+constants come in as arguments of the arrays' dtype; no fastmath, so no fused multiply-adds).
+The GRU's path therefore gives the NumPy path's numbers exactly. The LSTM's kernels work gates
+first (``(4H, B)`` a step, one unit per row over the batch; see ``recurrent._lstm_fused`` for
+why), so its matrix products and bias sums add in another order and the two paths agree to
+float rounding (``tests/test_recurrent_kernels.py``). The loops walk one row at a time over 1-D
+slices of C-contiguous arrays, which LLVM vectorizes (a 2-D index in the inner loop was not: 101
+µs against 10 µs for a backward step at B 64, H 128; rows of a strided slice were not either: 62
+against 12 µs).
 
 Without numba, or when ``HUMBLENET_FUSED=0`` is set, the NumPy path runs.
 """
