@@ -58,3 +58,42 @@ def test_arrays_the_kernels_do_not_take_go_the_numpy_way() -> None:
     assert not _linear_kernels.fits(out.T, np.zeros(4, dtype=np.float32))  # not C-ordered
     assert not _linear_kernels.fits(np.zeros((2, 4, 3), np.float32), np.zeros(3, np.float32))
     assert not _linear_kernels.fits(out.astype(np.float16), np.zeros(3, dtype=np.float16))
+
+
+def test_the_compiled_erf_gives_python_s_math_erf_bits() -> None:
+    """GELU's error function: the compiled loop against ``math.erf`` called number by number,
+    over normal values, the tails where erf is +-1, tiny and subnormal values, signed zeros,
+    infinities and NaN."""
+    import math
+
+    rng = np.random.default_rng(0)
+    special = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-300, 5e-324, -5e-324, 1e-8, -30.0, 30.0]
+    v = np.concatenate([rng.standard_normal(20_000) * 3, special])
+    kernels = _linear_kernels.linear_kernels()
+    assert kernels is not None
+    out = np.empty_like(v)
+    kernels.erf(v, out)
+    want = np.array([math.erf(value) for value in v])
+    np.testing.assert_array_equal(out, want)
+    assert np.array_equal(np.signbit(out), np.signbit(want))  # erf(-0) is -0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gelu_gives_the_same_bits_with_and_without_the_kernel(monkeypatch, dtype) -> None:
+    rng = np.random.default_rng(1)
+    z = (rng.standard_normal((7, 13)) * 4).astype(dtype)
+    z[0, :3] = [0.0, -0.0, 40.0]
+    g = rng.standard_normal(z.shape).astype(dtype)
+
+    def run() -> list[np.ndarray]:
+        x = Tensor(z.copy(), requires_grad=True)
+        out = F.gelu(x)
+        out.backward(g)
+        return [out.data, x.grad]
+
+    fused = run()
+    monkeypatch.setitem(_linear_kernels._kernels, "linear", None)
+    reference = run()
+    for got, want in zip(fused, reference, strict=True):
+        assert got.dtype == want.dtype == dtype
+        np.testing.assert_array_equal(got, want)

@@ -162,7 +162,19 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     return Tensor._make(out, (x,), backward, "leaky_relu")
 
 
-_erf = np.frompyfunc(math.erf, 1, 1)
+_erf_object = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(v: np.ndarray) -> np.ndarray:
+    """``math.erf`` of each number, as float64: one compiled loop (``_linear_kernels``) when
+    numba is there, else one Python call per number."""
+    kernels = _linear_kernels.linear_kernels()
+    if kernels is None:
+        return np.asarray(_erf_object(v), dtype=np.float64)
+    flat = np.ascontiguousarray(v, dtype=np.float64).reshape(-1)
+    out = np.empty_like(flat)
+    kernels.erf(flat, out)
+    return out.reshape(np.shape(v))
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
@@ -174,7 +186,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """
     z = x.data
     if approximate == "none":
-        cdf = (0.5 * (1.0 + np.asarray(_erf(z / math.sqrt(2.0)), dtype=z.dtype))).astype(z.dtype)
+        cdf = (0.5 * (1.0 + _erf(z / math.sqrt(2.0)).astype(z.dtype))).astype(z.dtype)
         pdf = np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
         out = z * cdf
 
