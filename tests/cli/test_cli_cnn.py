@@ -65,6 +65,15 @@ def test_train_digits_cnn_learns_and_says_what_it_trained(digits_cnn):
     assert f"accuracy {accuracy:.4f}" in scored
 
 
+def test_evaluate_on_a_missing_csv_says_the_file_is_missing(digits_cnn, capsys, monkeypatch):
+    """The image model records no target column, but a typo in the file name must be named
+    first: asking for --target would send the user after the wrong fix."""
+    folder, _ = digits_cnn
+    monkeypatch.chdir(folder)
+    check_mistake(folder, capsys, ["evaluate", "cnn.safetensors", "nosuch.csv"],
+                  ["no such file: nosuch.csv"])  # fmt: skip
+
+
 def test_the_cnn_file_loads_into_pytorch_and_predict_agrees(digits_cnn, tmp_path):
     torch = pytest.importorskip("torch")
     safetensors_torch = pytest.importorskip("safetensors.torch")
@@ -155,6 +164,7 @@ CNN_MISTAKES = [
     (["train", "digits", "--shift", "2"], ["--shift", "add --model cnn"]),
     (["train", "digits", "--flip"], ["--flip", "add --model cnn"]),
     (["train", "digits", "--model", "cnn", "--shift", "-1"], ["--shift", ">= 0"]),
+    (["train", "digits", "--model", "cnn", "--shift", "4"], ["--shift 4", "8-pixel", "at most 3"]),
     (["train", "digits", "--limit", "1"], ["--limit", ">= 2"]),
     (["train", "digits", "--model", "resnet"], ["--model", "'resnet'", "cnn"]),
 ]

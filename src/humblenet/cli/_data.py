@@ -102,7 +102,7 @@ def load_named(spec: str, channels: str | None = None) -> Data:
     )
 
 
-def _csv_path(spec: str, flag: str = "") -> Path:
+def csv_path(spec: str, flag: str = "") -> Path:
     """The path of the CSV file ``spec``, or a UserError if it is a folder or missing."""
     path = Path(spec).expanduser()
     if path.is_dir():
@@ -124,7 +124,7 @@ def load_csv(
     features: Sequence[str] | None = None,
 ) -> Data:
     """A CSV file read by ``read_csv``: its rows, the ``target`` column and ``features``."""
-    path = _csv_path(spec)
+    path = csv_path(spec)
     with user_input(ValueError, OSError):
         table = read_csv(path, target=target, task=task, features=features)  # type: ignore[arg-type]
     return Data(
@@ -141,7 +141,7 @@ def load_csv(
 
 def read_features(spec: str, columns: Sequence[str] | None, flag: str) -> np.ndarray:
     """The ``columns`` of the CSV file ``spec`` (every column for ``None``), float32."""
-    path = _csv_path(spec, flag)
+    path = csv_path(spec, flag)
     with user_input(ValueError, OSError):
         return read_csv_features(path, columns)
 
@@ -173,7 +173,7 @@ def read_user_table(
 ) -> RawTable:
     """The CSV file ``spec`` (given with ``flag``) read by ``read_table`` (progress shown in a
     terminal)."""
-    path = _csv_path(spec, flag)
+    path = csv_path(spec, flag)
     with user_input(ValueError, OSError):
         # A bar only where reading takes a while (16 MB: about a second) and a person watches.
         show = path.stat().st_size >= _PROGRESS_BYTES and sys.stderr.isatty()

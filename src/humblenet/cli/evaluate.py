@@ -18,6 +18,7 @@ from humblenet.cli._common import (
 )
 from humblenet.cli._data import (
     Data,
+    csv_path,
     add_table_format_arguments,
     is_csv,
     load_csv,
@@ -93,6 +94,7 @@ def _from_csv(
     args: argparse.Namespace, model: Any, task: str
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """The rows of the CSV file DATA, standardized, their targets as the model's, its name."""
+    csv_path(args.data)  # a missing file first: its fix is not --target
     target = args.target or target_column(model)
     if target is None:
         raise UserError(

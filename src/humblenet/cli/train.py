@@ -526,6 +526,20 @@ def _check_model_flags(args: argparse.Namespace) -> None:
         )
 
 
+def _check_shift(args: argparse.Namespace, data: Data) -> None:
+    """Refuse a --shift of half the image's side or more: such shifts move most of the image
+    out of its frame (the usual shift is a few pixels, 2 on 28x28 images)."""
+    if not args.shift or np.ndim(data.x) < 3:
+        return
+    side = int(min(np.shape(data.x)[-2:]))
+    most = side // 2 - 1
+    if args.shift > most:
+        raise UserError(
+            f"--shift {args.shift} would move the {side}-pixel images of {data.name} mostly out "
+            f"of their frame; give at most {most} (a few pixels is usual, e.g. --shift 2)"
+        )
+
+
 def _wants_refit(args: argparse.Namespace, early: bool, data: Data, rows: int) -> bool:
     """Whether to refit on every row after early stopping (see ``REFIT_MAX_ROWS``)."""
     if args.refit and not early:
@@ -563,6 +577,7 @@ def run(args: argparse.Namespace) -> int:
     callbacks = _backup(args)
     data = _load_training_data(args)
     _check_classes(data)
+    _check_shift(args, data)
     if args.limit is not None and args.limit < len(data.x):
         data.x, data.y = data.x[: args.limit], data.y[: args.limit]
     if args.hidden is None:
