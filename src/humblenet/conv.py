@@ -21,7 +21,8 @@ array([[4., 4.],
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -56,7 +57,24 @@ def _pair(owner: str, name: str, value: Any, minimum: int = 1) -> Pair:
 def _image(owner: str, x: Tensor, ndim: int = 4) -> None:
     if x.ndim != ndim:
         layout = "(N, C, H, W)" if ndim == 4 else "(N, C, L)"
-        raise ValueError(f"{owner}: input must be {layout}, got shape {x.shape}")
+        raise ValueError(
+            f"{owner}: input must be {layout} or one unbatched sample ({layout[4:]}, got shape "
+            f"{x.shape}"
+        )
+
+
+def _unbatched(op: Callable[..., Tensor], ndim: int) -> Callable[..., Tensor]:
+    """``op`` also for one sample without its batch axis (``(C, H, W)`` for a 2-d op), as torch
+    takes it: the sample goes through as a batch of one and comes back without the axis."""
+
+    @functools.wraps(op)
+    def run(x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if isinstance(x, Tensor) and x.ndim == ndim - 1:
+            out = op(x.reshape(1, *x.shape), *args, **kwargs)
+            return out.reshape(*out.shape[1:])
+        return op(x, *args, **kwargs)
+
+    return run
 
 
 def _out_size(owner: str, size: int, kernel: int, stride: int, pad: int, dilation: int) -> int:
@@ -252,9 +270,17 @@ def _conv(
             f"{owner}: groups={groups} must divide in_channels={c} and out_channels={o}"
         )
     if cg != c // groups:
+        hint = ""
+        if xd.shape[-1] == cg * groups and owner in ("conv2d", "conv1d"):
+            order = "0, 3, 1, 2" if owner == "conv2d" and h > 1 else "0, 2, 1"
+            hint = (
+                f"; its last axis has {cg * groups}: if the channels come last, move them to "
+                f"axis 1 (x.permute({order}), or np.transpose(x, ({order})) for an array), as "
+                "torch-style layers take channels first"
+            )
         raise ValueError(
             f"{owner}: input has {c} channels, but the weight {w.shape} expects "
-            f"{cg * groups} (in_channels / groups = {cg})"
+            f"{cg * groups} (in_channels / groups = {cg}){hint}"
         )
     (pt, pb), (pl, pr) = pads
     ho = _out_size(owner, h, kh, stride[0], pt + pb, dilation[0])
@@ -337,6 +363,9 @@ def conv2d(
     return _conv("conv2d", x, weight, bias, s, pads, d, groups)
 
 
+conv2d = _unbatched(conv2d, 4)
+
+
 def conv1d(
     x: Tensor,
     weight: Tensor,
@@ -364,6 +393,8 @@ def conv1d(
     )
     return out.reshape(n, o, out.shape[3])
 
+
+conv1d = _unbatched(conv1d, 3)
 
 # -- pooling -------------------------------------------------------------------------------------
 
@@ -470,6 +501,9 @@ def max_pool2d(
     return Tensor._make(out, (x,), backward, "max_pool2d")
 
 
+max_pool2d = _unbatched(max_pool2d, 4)
+
+
 def check_divisor_override(owner: str, value: Any) -> int | None:
     """``divisor_override`` as torch takes it: None, or a nonzero int (not a bool)."""
     if value is None:
@@ -550,6 +584,9 @@ def avg_pool2d(
     return Tensor._make(out, (x,), backward, "avg_pool2d")
 
 
+avg_pool2d = _unbatched(avg_pool2d, 4)
+
+
 def adaptive_avg_pool2d(x: Tensor, output_size: int | tuple[int, ...]) -> Tensor:
     """The mean over ``output_size`` bins, as ``torch.nn.functional.adaptive_avg_pool2d``.
 
@@ -579,6 +616,8 @@ def adaptive_avg_pool2d(x: Tensor, output_size: int | tuple[int, ...]) -> Tensor
 
     return Tensor._make(out, (x,), backward, "adaptive_avg_pool2d")
 
+
+adaptive_avg_pool2d = _unbatched(adaptive_avg_pool2d, 4)
 
 # -- normalisation -------------------------------------------------------------------------------
 

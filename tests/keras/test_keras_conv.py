@@ -175,3 +175,14 @@ def test_a_keras_cnn_trains_saves_reloads_and_exports(tmp_path: Path):
     session = onnxruntime.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     (got,) = session.run(None, {"input": x[:5]})
     np.testing.assert_allclose(got, model.predict(x[:5]), rtol=1e-4, atol=1e-6)
+
+
+def test_a_channels_first_image_gets_a_hint_to_move_its_channels() -> None:
+    """Keras-style Conv2D takes (N, H, W, C): an MNIST batch as torch lays it out, (N, 1, 28,
+    28), makes a kernel larger than its 1-pixel 'height', and the error says why."""
+    layer = keras.layers.Conv2D(8, 3)
+    with pytest.raises(ValueError, match=r"larger than.*looks channels first.*\(0, 2, 3, 1\)"):
+        layer(Tensor(np.zeros((2, 1, 28, 28), np.float32)))
+    with pytest.raises(ValueError, match="larger than") as error:  # channels last: no hint
+        keras.layers.Conv2D(8, 5)(Tensor(np.zeros((2, 3, 3, 8), np.float32)))
+    assert "channels first" not in str(error.value)

@@ -229,5 +229,27 @@ def test_layer_errors_name_the_fix():
         humblenet.Sequential([nn.Conv2d(3, 4, 3)]).build((2, 8, 8))
     with pytest.raises(ValueError, match="rank"):
         nn.BatchNorm2d(3)(np.zeros((2, 3), np.float32))
+    norm = nn.BatchNorm2d(8)
+    with pytest.raises(ValueError, match=r"BatchNorm2d\(8\): input has 4 channels.*expected 8"):
+        norm(np.zeros((2, 4, 5, 5), np.float32))
+    assert int(norm.num_batches_tracked.data) == 0  # refused before it counted the batch
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(3\): input has 5 channels"):
+        nn.BatchNorm1d(3)(np.zeros((4, 5), np.float32))
     with pytest.raises(ValueError, match="half the kernel"):
         nn.MaxPool2d(2, padding=2)
+
+
+def test_layers_take_one_unbatched_image_as_torch() -> None:
+    """torch.nn.Conv2d and the pools take one (C, H, W) image; the same here, with torch's
+    output (the layer loads torch's weights)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 6, 6)).astype(np.float32)
+    ours = humblenet.Sequential([nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)])
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3, padding=1), torch.nn.ReLU(),
+                                 torch.nn.MaxPool2d(2))  # fmt: skip
+    ours.build((2, 6, 6))
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    out = ours(Tensor(x))
+    want = theirs(torch.from_numpy(x)).detach().numpy()
+    assert out.shape == want.shape == (3, 3, 3)
+    np.testing.assert_allclose(out.data, want, rtol=1e-5, atol=1e-6)

@@ -168,6 +168,13 @@ def test_config_round_trip_and_errors() -> None:
         layer(np.zeros((2, 2, 3), dtype=np.float32), np.zeros((1, 2, 4), dtype=np.float32))
     with pytest.raises(ValueError, match="nonlinearity"):
         nn.RNN(3, 4, nonlinearity="sigmoid")
+    lstm = nn.LSTM(3, 4, batch_first=True)
+    with pytest.raises(ValueError, match=r"a pair \(h0, c0\).*lstm\(x, \(h0, c0\)\)"):
+        lstm(np.zeros((2, 5, 3), np.float32), np.zeros((1, 2, 4), np.float32))
+    with pytest.raises(ValueError, match=r"\(N, L, H_in\) \(batch_first=True\)"):
+        lstm(np.zeros((2, 5, 3, 1), np.float32))
+    with pytest.raises(ValueError, match=r"\(L, N, H_in\) \(batch_first=False\)"):
+        nn.GRU(3, 4)(np.zeros((2, 5, 3, 1), np.float32))
     with pytest.raises(ValueError, match="dropout"):
         nn.LSTM(3, 4, dropout=1.0)
 

@@ -246,8 +246,48 @@ def test_conv_errors_name_the_fix():
     with pytest.raises(ValueError, match="larger than"):
         C.conv2d(x, Tensor(np.zeros((2, 3, 7, 7), np.float32)))
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
-        C.max_pool2d(Tensor(np.zeros((3, 5, 5), np.float32)), 2)
+        C.max_pool2d(Tensor(np.zeros((5, 5), np.float32)), 2)
     with pytest.raises(ValueError, match="half the kernel"):
         C.avg_pool2d(x, 2, padding=2)
     with pytest.raises(ValueError, match="more than one value"):
         C.batch_norm(Tensor(np.zeros((1, 3), np.float32)), None, None, training=True)
+
+
+UNBATCHED = [
+    ("conv2d", lambda f, x, w: f.conv2d(x, w, padding=1, stride=2), (2, 5, 6), (3, 2, 3, 3)),
+    ("conv1d", lambda f, x, w: f.conv1d(x, w, padding=1), (2, 7), (3, 2, 3)),
+    ("max_pool2d", lambda f, x, w: f.max_pool2d(x, 2), (2, 5, 6), None),
+    ("avg_pool2d", lambda f, x, w: f.avg_pool2d(x, 2, padding=1), (2, 5, 6), None),
+    ("adaptive_avg_pool2d", lambda f, x, w: f.adaptive_avg_pool2d(x, 1), (2, 5, 6), None),
+]
+
+
+@pytest.mark.parametrize(("name", "op", "x_shape", "w_shape"), UNBATCHED, ids=lambda v: str(v))
+def test_one_sample_without_its_batch_axis_as_torch(name, op, x_shape, w_shape) -> None:
+    """torch's functional ops take one unbatched sample ((C, H, W), or (C, L) for conv1d); so
+    do humblenet's: same output shape and values, and the input gradient, in float64."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(x_shape)
+    w = None if w_shape is None else rng.standard_normal(w_shape)
+    g = None
+    ours_x = Tensor(x, requires_grad=True)
+    ours = op(C, ours_x, None if w is None else Tensor(w))
+    theirs_x = torch.tensor(x, requires_grad=True)
+    theirs = op(TF, theirs_x, None if w is None else torch.tensor(w))
+    assert ours.shape == tuple(theirs.shape) and ours.ndim == len(x_shape)
+    g = rng.standard_normal(ours.shape)
+    ours.backward(g)
+    theirs.backward(torch.tensor(g))
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours_x.grad, theirs_x.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_a_channels_last_image_gets_a_hint_to_move_its_channels() -> None:
+    x = Tensor(np.zeros((2, 28, 28, 1), np.float32))
+    with pytest.raises(ValueError, match=r"28 channels.*channels come last.*permute\(0, 3, 1, 2\)"):
+        C.conv2d(x, Tensor(np.zeros((8, 1, 3, 3), np.float32)))
+    with pytest.raises(ValueError, match=r"channels come last.*permute\(0, 2, 1\)"):
+        C.conv1d(Tensor(np.zeros((2, 10, 3), np.float32)), Tensor(np.zeros((4, 3, 3), np.float32)))
+    with pytest.raises(ValueError, match="channels") as error:  # no hint when nothing fits
+        C.conv2d(Tensor(np.zeros((2, 5, 6, 6), np.float32)), Tensor(np.zeros((8, 1, 3, 3))))
+    assert "come last" not in str(error.value)

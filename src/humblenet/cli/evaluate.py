@@ -18,8 +18,8 @@ from humblenet.cli._common import (
 )
 from humblenet.cli._data import (
     Data,
-    csv_path,
     add_table_format_arguments,
+    csv_path,
     is_csv,
     load_csv,
     load_named,

@@ -218,16 +218,25 @@ class Conv2D(Layer):
             self.build(x.shape[1:])
         assert self.weight is not None
         pads = self._pads(x.shape[1], x.shape[2])
-        out = C._conv(
-            "Conv2D",
-            _nchw(x),
-            self.weight,
-            self.bias,
-            self.strides,
-            pads,
-            self.dilation_rate,
-            self.groups,
-        )
+        try:
+            out = C._conv(
+                "Conv2D",
+                _nchw(x),
+                self.weight,
+                self.bias,
+                self.strides,
+                pads,
+                self.dilation_rate,
+                self.groups,
+            )
+        except ValueError as error:
+            if x.ndim == 4 and x.shape[1] <= 4 < min(x.shape[2:]) and "larger than" in str(error):
+                raise ValueError(
+                    f"{error}. The input {x.shape} looks channels first: Keras-style layers "
+                    "take channels last, (N, H, W, C); move them with np.transpose(x, (0, 2, "
+                    "3, 1)) or x.permute(0, 2, 3, 1)"
+                ) from None
+            raise
         out = _nhwc(out)
         return out if self._activation is None else self._activation.forward(out)
 

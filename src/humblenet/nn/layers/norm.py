@@ -94,6 +94,12 @@ class _BatchNorm(Layer):
             raise ValueError(
                 f"{type(self).__name__}: expects inputs of rank {self.ranks}, got shape {x.shape}"
             )
+        if x.shape[1] != self.num_features:
+            raise ValueError(
+                f"{type(self).__name__}({self.num_features}): input has {x.shape[1]} channels "
+                f"on axis 1 (shape {x.shape}), expected {self.num_features}; give the layer the "
+                "channel count of the layer before it"
+            )
         batch_stats = self.training or not self.track_running_stats
         mean, var = self.running_mean, self.running_var
         if self.training and self.num_batches_tracked is not None:

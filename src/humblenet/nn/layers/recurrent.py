@@ -102,7 +102,11 @@ class _RNNBase(Layer):
         owner = type(self).__name__
         batched = x.ndim == 3
         if x.ndim not in (2, 3):
-            raise ValueError(f"{owner}: input must be (L, N, H_in) or (L, H_in), got {x.shape}")
+            layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
+            raise ValueError(
+                f"{owner}: input must be {layout} (batch_first={self.batch_first}) or one "
+                f"unbatched sequence (L, H_in), got {x.shape}"
+            )
         if x.shape[-1] != self.input_size:
             raise ValueError(
                 f"{owner}: expects input_size features={self.input_size} on the last axis, "
@@ -113,6 +117,15 @@ class _RNNBase(Layer):
         if self.batch_first:
             x = x.transpose(0, 1)
         t, b = x.shape[0], x.shape[1]
+        if (
+            self.kind == "lstm"
+            and hx is not None
+            and (not isinstance(hx, tuple | list) or len(hx) != 2)
+        ):
+            raise ValueError(
+                f"{owner}: the initial state must be a pair (h0, c0), as torch.nn.LSTM takes "
+                f"it: lstm(x, (h0, c0)); got {type(hx).__name__}"
+            )
         h0, c0 = (hx if hx is not None else (None, None)) if self.kind == "lstm" else (hx, None)
         states = [
             None if s is None else (s if isinstance(s, Tensor) else Tensor(s)) for s in (h0, c0)
