@@ -182,7 +182,8 @@ class Conv2d(_ConvNd):
         seed: seeds the initialization (uniform in ``±1/sqrt(fan_in)``, torch's default).
 
     Shape:
-        input ``(N, in_channels, H, W)``, output ``(N, out_channels, Ho, Wo)``.
+        input ``(N, in_channels, H, W)``, output ``(N, out_channels, Ho, Wo)``; one unbatched
+        image ``(in_channels, H, W)`` gives ``(out_channels, Ho, Wo)``, as torch.
     """
 
     concurrent_inference = True  # forward in evaluation mode is a pure function (Module)

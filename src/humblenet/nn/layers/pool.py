@@ -113,7 +113,7 @@ class MaxPool2d(_Pool2d):
     keeping a last, partial window).
 
     Shape:
-        input ``(N, C, H, W)``, output ``(N, C, Ho, Wo)``.
+        input ``(N, C, H, W)``, output ``(N, C, Ho, Wo)`` (or ``(C, H, W)`` to ``(C, Ho, Wo)``).
     """
 
     concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
@@ -139,7 +139,7 @@ class AvgPool2d(_Pool2d):
     nonzero int) divides every window's sum by itself instead.
 
     Shape:
-        input ``(N, C, H, W)``, output ``(N, C, Ho, Wo)``.
+        input ``(N, C, H, W)``, output ``(N, C, Ho, Wo)`` (or ``(C, H, W)`` to ``(C, Ho, Wo)``).
     """
 
     concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
@@ -215,7 +215,7 @@ class AdaptiveAvgPool2d(Layer):
     ``output_size=1`` is the global average pool.
 
     Shape:
-        input ``(N, C, H, W)``, output ``(N, C, *output_size)``.
+        input ``(N, C, H, W)``, output ``(N, C, *output_size)`` (or without the ``N``).
     """
 
     concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
