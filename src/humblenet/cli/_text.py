@@ -76,8 +76,14 @@ def invent(
             scores = model(ids[:, -context:])
         return scores.data[:, -1], None
 
-    with user_input(ValueError, about="--prefix"):  # a character the model never saw
-        vocab.encode(prefix)
+    unknown = [c for c in prefix if c not in vocab.chars]  # a character the model never saw
+    if unknown:
+        known = "".join(sorted(vocab.chars))
+        known = known if len(known) <= 60 else known[:60] + "..."
+        raise UserError(
+            f"--prefix: {unknown[0]!r} is not among the {len(vocab.chars)} characters the model "
+            f"was trained on ({known!r}); give a prefix made of those"
+        )
     return text.sample(
         step,
         vocab,

@@ -7,6 +7,7 @@ from typing import Any
 
 from humblenet.cli._common import add_command, check_output, user_input
 from humblenet.cli._model import load_model, standardization, table_preprocessor
+from humblenet.cli._text import TEXT_TASK
 from humblenet.io.onnx import export_onnx
 
 DESCRIPTION = (
@@ -15,8 +16,11 @@ DESCRIPTION = (
     "(shape (batch, 1): a float, NaN where missing, or a string, empty where missing): the "
     "graph fills, one-hot encodes and standardizes them as predict does. A model trained on "
     "images takes one input: the flattened pixels (an MLP), or images (batch, channels, height, "
-    "width) (--model cnn). Any other model takes one input, its raw features, standardized in "
-    "the graph when the model file holds a standardization."
+    "width) (--model cnn). A character model (train-text) takes the ids of a window of "
+    "characters (batch, context) as int64 (the vocabulary in the model file says which id is "
+    "which) and gives the scores of the next character at every position (batch, context, "
+    "vocabulary). Any other model takes one input, its raw features, standardized in the graph "
+    "when the model file holds a standardization."
 )
 
 EPILOG = "example:\n  humblenet export model.safetensors model.onnx"
@@ -36,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     out = check_output(
         args.out, "OUT.onnx", suffixes=(".onnx",), kind="an ONNX model", inputs=[("", args.model)]
     )
-    model = load_model(args.model)
+    model = load_model(args.model, tasks=("classify", "regress", TEXT_TASK))
     # No onnx installed (ImportError), a layer ONNX cannot express (ValueError), a failed write.
     preprocessor = table_preprocessor(model)
     preprocessing: dict[str, Any] | None

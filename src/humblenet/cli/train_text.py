@@ -123,9 +123,16 @@ def _documents(spec: str) -> tuple[list[str], str]:
                 f"no file {spec}; give a text file (one document per line) or `words` for the "
                 "word list"
             )
-    # Not installed (FileNotFoundError: says how), not UTF-8 or empty (ValueError).
+    # Not installed (FileNotFoundError: says how), not UTF-8 or empty (ValueError); the
+    # message without the library function's name in front, which means nothing here.
     with user_input(FileNotFoundError, ValueError):
-        documents = text.load_documents(spec)
+        try:
+            documents = text.load_documents(spec)
+        except (FileNotFoundError, ValueError) as error:
+            message = str(error).split(": ", 1)[-1]
+            if "has no text" in message or "holds no words" in message:
+                message += "; give a text file with one document per line"
+            raise type(error)(message) from None
     # NUL and other control characters do not occur in text: such a file is binary.
     control = sorted({c for document in documents for c in document if ord(c) < 32} - {"\t"})
     if control:
@@ -143,17 +150,21 @@ def _split(documents: list[str], args: argparse.Namespace) -> tuple[list[str], l
         try:
             return text.split_documents(documents, args.validation_split, seed=args.seed)
         except ValueError as error:
-            raise ValueError(f"{error}; add lines or give --validation-split 0") from None
+            message = str(error).split(": ", 1)[-1]  # without the library function's name
+            raise ValueError(f"{message}; add lines or give --validation-split 0") from None
 
 
 def _windows(
     documents: list[str], vocab: text.CharVocab, context: int, part: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    with user_input(ValueError, about=f"the {part} lines"):
-        try:
-            return text.make_windows(text.encode_documents(documents, vocab), context)
-        except ValueError as error:
-            raise ValueError(f"{error} (give a smaller --context)") from None
+    stream = text.encode_documents(documents, vocab)
+    if stream.size <= context:
+        raise UserError(
+            f"the {part} lines hold {stream.size} characters and markers in all, too few for "
+            f"one window of --context {context} (+1 to predict); give a smaller --context (at "
+            f"most {stream.size - 1}) or more text"
+        )
+    return text.make_windows(stream, context)
 
 
 def nats_per_char(model: Any, x: np.ndarray, y: np.ndarray, batch: int = 512) -> float:
