@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,12 @@ def register(commands: Any) -> None:
     )
 
 
+def _without_origin(error: Exception) -> str:
+    """The message of an error from ``humblenet.data.text`` without the function's name in
+    front (``"load_lines: ..."``), which means nothing on the command line."""
+    return re.sub(r"^[A-Za-z_][A-Za-z0-9_.]*: ", "", str(error), count=1)
+
+
 def _documents(spec: str) -> tuple[list[str], str]:
     """The documents of FILE and what one is (``"words"`` or ``"lines"``)."""
     if spec != "words":
@@ -123,13 +130,12 @@ def _documents(spec: str) -> tuple[list[str], str]:
                 f"no file {spec}; give a text file (one document per line) or `words` for the "
                 "word list"
             )
-    # Not installed (FileNotFoundError: says how), not UTF-8 or empty (ValueError); the
-    # message without the library function's name in front, which means nothing here.
+    # Not installed (FileNotFoundError: says how), not UTF-8 or empty (ValueError).
     with user_input(FileNotFoundError, ValueError):
         try:
             documents = text.load_documents(spec)
         except (FileNotFoundError, ValueError) as error:
-            message = str(error).split(": ", 1)[-1]
+            message = _without_origin(error)
             if "has no text" in message or "holds no words" in message:
                 message += "; give a text file with one document per line"
             raise type(error)(message) from None
@@ -150,7 +156,7 @@ def _split(documents: list[str], args: argparse.Namespace) -> tuple[list[str], l
         try:
             return text.split_documents(documents, args.validation_split, seed=args.seed)
         except ValueError as error:
-            message = str(error).split(": ", 1)[-1]  # without the library function's name
+            message = _without_origin(error)
             raise ValueError(f"{message}; add lines or give --validation-split 0") from None
 
 
