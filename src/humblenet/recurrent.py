@@ -168,12 +168,12 @@ def lstm_layer(
     w_hh_half = w_hh.data * half[:, None]
     h_init = _state("lstm", "h0", h0, b, h, dtype)
     c_init = _state("lstm", "c0", c0, b, h, dtype)
-    parents = _parents(x, w_ih, w_hh, b_ih, b_hh, h0, c0)
     kernels = _kernels()
     if kernels is not None:
         arrays = (xd, w_ih_half, bias_half, w_hh_half, w_ih.data, w_hh.data, h_init, c_init)
         return _lstm_fused(kernels, arrays, (x, w_ih, w_hh, b_ih, b_hh, h0, c0), reverse)
 
+    parents = _parents(x, w_ih, w_hh, b_ih, b_hh, h0, c0)
     acts = _projection(xd, w_ih_half, bias_half)  # each step's gates, in place over it
     whh_t = w_hh_half.T
     packed = np.empty((t + 1, b, h), dtype=dtype)
@@ -254,11 +254,12 @@ def _lstm_fused(
     product as ``h @ w_hh.T``. OpenBLAS splits that product (64 rows, at the benchmark's size)
     poorly over two threads; its transpose, ``w_hh @ h.T`` with 512 rows, splits well: 50
     against 106 µs a step forward, 52 against 88 backward (B 64, H 128, two threads). So here
-    every per-step array is gates first: the pre-activations ``(4H, T, B)``, the states ``(H,
-    T, B)``, a step's slice one unit per row over the batch. The input projection is one
-    product ``w_ih @ x.T`` over all steps, and the weight gradients one product each over the
-    ``(4H, T B)`` gradients, as in the NumPy path. The outputs go back to ``(T + 1, B, H)`` in
-    one copy, the incoming gradient to gates-first in one.
+    every per-step array is gates first: the pre-activations ``(T, 4H, B)``, the states ``(T,
+    H, B)``, each step a C-contiguous block with one unit per row over the batch (the kernels
+    vectorize only over contiguous rows). The input projection is one batched product ``w_ih @
+    x_t.T`` for all steps; the weight gradients are one product each over the step gradients
+    copied side by side, ``(4H, T B)``, as in the NumPy path. The outputs go back to ``(T + 1,
+    B, H)`` in one copy, the incoming gradient to gates first in one.
 
     A forward step is the product, the sum with the projection, ``tanh``, one kernel (gates
     and cell), ``tanh`` of the cell and the output's product. A backward step is one kernel
@@ -270,7 +271,7 @@ def _lstm_fused(
     """
     xd, w_ih_half, bias_half, w_hh_half, w_ih_data, w_hh_data, h_init, c_init = arrays
     h0 = inputs[5]
-    t, b, i = xd.shape
+    t, b, _ = xd.shape
     h = w_hh_data.shape[1]
     dtype = xd.dtype
     half = dtype.type(0.5)
@@ -342,13 +343,16 @@ def _weight_grads_first(
     projection and the recurrent product, as the LSTM has): the same products, transposed."""
     t, b, i = x.shape
     needs = [p is not None and p.requires_grad for p in inputs[:5]]
-    db = dg.sum(axis=1) if needs[3] or needs[4] else None
+    db_ih = dg.sum(axis=1) if needs[3] else None
+    db_hh = None
+    if needs[4]:  # both biases get the same sum: computed once, a copy each
+        db_hh = dg.sum(axis=1) if db_ih is None else db_ih.copy()
     return [
         np.matmul(dg.T, w_ih).reshape(t, b, i) if needs[0] else None,
         np.matmul(dg, x.reshape(t * b, i)) if needs[1] else None,
         np.matmul(dg, h_prev.reshape(t * b, -1)) if needs[2] else None,
-        db if needs[3] else None,
-        None if db is None or not needs[4] else (db.copy() if needs[3] else db),
+        db_ih,
+        db_hh,
     ]
 
 

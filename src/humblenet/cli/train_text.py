@@ -131,14 +131,13 @@ def _documents(spec: str) -> tuple[list[str], str]:
                 "word list"
             )
     # Not installed (FileNotFoundError: says how), not UTF-8 or empty (ValueError).
-    with user_input(FileNotFoundError, ValueError):
-        try:
-            documents = text.load_documents(spec)
-        except (FileNotFoundError, ValueError) as error:
-            message = _without_origin(error)
-            if "has no text" in message or "holds no words" in message:
-                message += "; give a text file with one document per line"
-            raise type(error)(message) from None
+    try:
+        documents = text.load_documents(spec)
+    except (FileNotFoundError, ValueError) as error:
+        message = _without_origin(error)
+        if "has no text" in message or "holds no words" in message:
+            message += "; give a text file with one document per line"
+        raise UserError(message) from error
     # NUL and other control characters do not occur in text: such a file is binary.
     control = sorted({c for document in documents for c in document if ord(c) < 32} - {"\t"})
     if control:
@@ -152,12 +151,11 @@ def _documents(spec: str) -> tuple[list[str], str]:
 def _split(documents: list[str], args: argparse.Namespace) -> tuple[list[str], list[str] | None]:
     if args.validation_split == 0:
         return documents, None
-    with user_input(ValueError):
-        try:
-            return text.split_documents(documents, args.validation_split, seed=args.seed)
-        except ValueError as error:
-            message = _without_origin(error)
-            raise ValueError(f"{message}; add lines or give --validation-split 0") from None
+    try:
+        return text.split_documents(documents, args.validation_split, seed=args.seed)
+    except ValueError as error:
+        message = _without_origin(error)
+        raise UserError(f"{message}; add lines or give --validation-split 0") from error
 
 
 def _windows(
