@@ -38,6 +38,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from humblenet._jit import compile_kernels
+from humblenet._threads import blas
 
 _kernels: dict[str, Any] = {}
 
@@ -64,18 +65,10 @@ def one_blas_thread(work: int = 0) -> contextlib.AbstractContextManager[Any]:
     per sample up to ``ONE_THREAD_UP_TO`` (a no-op above it, or without threadpoolctl)."""
     if work > ONE_THREAD_UP_TO:
         return contextlib.nullcontext()
-    if "blas" not in _kernels:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:
-            _kernels["blas"] = None
-        else:
-            # made once: it scans the loaded libraries (1 ms); each limit() costs about 8 us
-            _kernels["blas"] = ThreadpoolController()
-    controller = _kernels["blas"]
+    controller = blas()
     if controller is None:
         return contextlib.nullcontext()
-    return controller.limit(limits=1, user_api="blas")
+    return controller.limit(limits=1)
 
 
 def _channel_moments(x: Any, mean: Any, var: Any) -> None:

@@ -12,6 +12,12 @@ a primitive with its forward beside its backward, written as a few large NumPy c
   finds the winners by comparing the same slices with the output;
 - batch and layer norm compute the textbook statistics and the fused backward.
 
+The convolutions and max-pool cut a large batch into one piece per core and run the pieces
+on threads at once (``_threads.spread``; NumPy and the compiled loops release the interpreter's
+lock): the samples are independent, so each number is the one the whole batch gives in one
+piece (``tests/test_batch_spread.py``). ``fit`` then holds the matrix products to one BLAS
+thread, so that OpenBLAS's own threads do not spin on the second core (``_threads``).
+
 >>> x = Tensor(np.ones((1, 1, 3, 3), dtype=np.float32))
 >>> w = Tensor(np.ones((1, 1, 2, 2), dtype=np.float32))
 >>> conv2d(x, w).data[0, 0]
@@ -29,6 +35,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from humblenet._conv_kernels import conv_kernels, one_blas_thread
+from humblenet._threads import spread, spread_threads
 from humblenet.tensor import Tensor
 
 Pair = tuple[int, int]
@@ -156,17 +163,16 @@ def _chunk(n: int, row_bytes: int) -> int:
 def _input_grad_windows(
     gm: np.ndarray,
     wmat: np.ndarray,
-    shape: tuple[int, ...],
+    gxp: np.ndarray,
     kernel: Pair,
     stride: Pair,
     dilation: Pair,
     out: Pair,
-) -> np.ndarray:
-    """The padded input's gradient for any stride: each sample's columns ``wmat^T @ g``, then one
-    strided ``+=`` per kernel offset into the ``(N, C, Hp, Wp)`` image."""
-    n, c = shape[:2]
+) -> None:
+    """The padded input's gradient for any stride, summed into ``gxp`` (zeros, ``(N, C, Hp,
+    Wp)``): each sample's columns ``wmat^T @ g``, then one strided ``+=`` per kernel offset."""
+    n, c = gxp.shape[:2]
     kh, kw = kernel
-    gxp = np.zeros(shape, dtype=gm.dtype)
     offsets = _offsets(kernel, out, stride, dilation)
     wt = wmat.swapaxes(-1, -2)
     step = _chunk(n, wt.shape[0] * wt.shape[1] * gm.shape[-1] * gm.itemsize)
@@ -175,44 +181,43 @@ def _input_grad_windows(
         target = gxp[s : s + step]
         for i, j, rows, columns in offsets:
             target[:, :, rows, columns] += part[:, :, i, j]
-    return gxp
 
 
 def _input_grad_compiled(
     gm: np.ndarray,
     wmat: np.ndarray,
-    shape: tuple[int, ...],
+    gxp: np.ndarray,
     kernel: Pair,
     stride: Pair,
     dilation: Pair,
     out: Pair,
     kernels: Any,
-) -> np.ndarray:
-    """The padded input's gradient for any stride: each chunk's columns ``wmat^T @ g``, summed
-    into the image by one compiled loop a channel plane at a time (in cache), so neither the
-    ``kh kw`` passes of :func:`_input_grad_windows` nor the wider product of
-    :func:`_input_grad_rows`. On the CNN's 64x16x14x14 -> 32 (one thread, medians of 21): 2.74
-    against 3.67 ms for the NumPy rows at load average 0.6, and 8.5 against 9.1 ms for the rows
-    with a compiled ``+=`` at load 5 (64x1x28x28 -> 16: 0.45 against 0.66 ms)."""
-    n, c = shape[:2]
-    gxp = np.zeros(shape, dtype=gm.dtype)
+) -> None:
+    """The padded input's gradient for any stride, summed into ``gxp``: each chunk's columns
+    ``wmat^T @ g``, summed into the image by one compiled loop a channel plane at a time (in
+    cache), so neither the ``kh kw`` passes of :func:`_input_grad_windows` nor the wider product
+    of :func:`_input_grad_rows`. On the CNN's 64x16x14x14 -> 32 (one thread, medians of 21):
+    2.74 against 3.67 ms for the NumPy rows at load average 0.6, and 8.5 against 9.1 ms for the
+    rows with a compiled ``+=`` at load 5 (64x1x28x28 -> 16: 0.45 against 0.66 ms)."""
+    n, c = gxp.shape[:2]
     wt = wmat.swapaxes(-1, -2)
     step = _chunk(n, wt.shape[0] * wt.shape[1] * gm.shape[-1] * gm.itemsize)
     for s in range(0, n, step):
         part = np.matmul(wt, gm[s : s + step]).reshape(-1, c, *kernel, *out)
         kernels.col2im(part, gxp[s : s + step], stride, dilation)
-    return gxp
 
 
 def _input_grad_rows(
     gm: np.ndarray,
     wmat: np.ndarray,
-    shape: tuple[int, ...],
+    image: np.ndarray,
     kernel: Pair,
     dilation: Pair,
     out: Pair,
-) -> np.ndarray:
-    """The padded input's gradient for stride 1, scattered along whole rows.
+) -> None:
+    """The padded input's gradient for stride 1, scattered along whole rows into ``image``
+    (zeros, ``(N, C, Hp + 1, Wp)``: one row of slack, as the last offset's slice runs ``(kw -
+    1) d < Wp`` past the image's end; the caller drops it).
 
     With stride 1, output pixel ``(y, x)`` meets input pixel ``(y + i d, x + j d)``: in the
     padded image flattened row by row (width ``Wp``) that is the output's own flat index
@@ -225,7 +230,7 @@ def _input_grad_rows(
     8 shapes out of 9 (32x64x16x16 -> 64, 3x3: 24.9 against 32.0 ms; 64x16x28x28 -> 16: 14.6
     against 21.7 ms), 0.65 to 1.2 on the CNN's 64x16x14x14 -> 32 over repeated runs.
     """
-    n, c, hp, wp = shape
+    n, c, slack, wp = image.shape
     kh, kw = kernel
     ho, wo = out
     groups, og = wmat.shape[0], wmat.shape[1]
@@ -234,9 +239,7 @@ def _input_grad_rows(
     wide[..., :wo] = gm.reshape(n, groups, og, ho, wo)
     wide[..., wo:] = 0
     wide = wide.reshape(n, groups, og, length)
-    # one row of slack: the last offset's slice runs (kw - 1) d < Wp past the image's end
-    image = np.zeros((n, c, hp + 1, wp), dtype=gm.dtype)
-    flat = image.reshape(n, c, (hp + 1) * wp)
+    flat = image.reshape(n, c, slack * wp)
     shifts = [(i, j, i * dilation[0] * wp + j * dilation[1]) for i in range(kh) for j in range(kw)]
     wt = wmat.swapaxes(-1, -2)
     step = _chunk(n, wt.shape[0] * wt.shape[1] * length * gm.itemsize)
@@ -245,7 +248,25 @@ def _input_grad_rows(
         target = flat[s : s + step]
         for i, j, shift in shifts:
             target[:, :, shift : shift + length] += part[:, :, i, j]
-    return image[:, :, :hp]
+
+
+def _batch_parts(n: int, work: int) -> list[slice]:
+    """The pieces of a batch of ``n`` samples (``work`` multiply-adds each) that the
+    convolution shares out over the cores (``_threads.spread``): one per thread, or the whole
+    batch when the product is too small for a second thread to pay (under
+    ``SPREAD_FROM`` multiply-adds in all) or there is one thread."""
+    threads = spread_threads(n) if n * work >= SPREAD_FROM else 1
+    bounds = [n * k // threads for k in range(threads + 1)]
+    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+
+
+# What a pool's pass over one input number weighs against a multiply-add, for _batch_parts:
+# 64x16x28x28 (0.8 million numbers, 2x2) already gains from two threads.
+POOL_WORK = 16
+
+# Convolutions of at least this many multiply-adds (the whole batch) run in halves on two
+# threads; below it one thread does all (the hand-off costs tens of microseconds).
+SPREAD_FROM = 4_000_000
 
 
 # -- convolution ---------------------------------------------------------------------------------
@@ -293,15 +314,26 @@ def _conv(
     # product with the weight is NCHW already, and the gradients need no transposed copies
     # (64x16x28x28 -> 32, 3x3, forward + backward: 48 ms in the (C, kh, kw, N, Ho, Wo) layout
     # with its transposes, see benchmarks/bench_conv.py for the figure now).
-    cols = np.ascontiguousarray(
-        _windows(xp, (kh, kw), stride, dilation)[:, :, :ho, :wo].transpose(0, 1, 4, 5, 2, 3)
-    ).reshape(n, groups, kk, ho * wo)
+    windows = _windows(xp, (kh, kw), stride, dilation)[:, :, :ho, :wo].transpose(0, 1, 4, 5, 2, 3)
+    cols_6d = np.empty(windows.shape, dtype=xd.dtype)
+    cols = cols_6d.reshape(n, groups, kk, ho * wo)
     wmat = w.reshape(groups, og, kk)
+    out = np.empty((n, o, ho, wo), dtype=np.result_type(xd, w))
+    products = out.reshape(n, groups, og, ho * wo)  # (N, G, Og, Ho*Wo) is NCHW
     work = o * kk * ho * wo  # multiply-adds per sample: small products run on one thread
+    # The batch in pieces, one per core: each piece's window copy, product and bias run on
+    # its own thread, every product on one BLAS thread (``_batch_parts``). Each sample's
+    # numbers are those of the whole batch on one thread: the pieces only share the samples.
+    parts = _batch_parts(n, work)
+
+    def forward(part: slice) -> None:
+        np.copyto(cols_6d[part], windows[part])
+        np.matmul(wmat, cols[part], out=products[part])
+        if bias is not None:
+            out[part] += bias.data.reshape(1, o, 1, 1)
+
     with one_blas_thread(work):
-        out = np.matmul(wmat, cols).reshape(n, o, ho, wo)  # (N, G, Og, Ho*Wo) is NCHW
-    if bias is not None:
-        out += bias.data.reshape(1, o, 1, 1)
+        spread(forward, parts, len(parts))
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         with one_blas_thread(work):
@@ -309,26 +341,43 @@ def _conv(
 
     def products_backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         gm = np.ascontiguousarray(g).reshape(n, groups, og, ho * wo)
-        gw = None
+        # (N, G, Kg, Og) per sample, summed over the samples afterwards (in one thread, so
+        # the sum's order does not depend on the pieces), then turned to (G, Og, Kg): columns
+        # times g's transpose runs faster on OpenBLAS than g times the columns' transpose
+        # (same numbers; 64x16x28x28 -> 32: 12.0 against 17.3 ms, 64x16x14x14 -> 32: 1.6
+        # against 2.4 ms, 32x64x16x16 -> 64: 13.0 against 14.5 ms; one thread, min of 21)
+        per_sample = None
         if weight.requires_grad:
-            # (N, G, Kg, Og) summed over samples, then turned to (G, Og, Kg): columns times g's
-            # transpose runs faster on OpenBLAS than g times the columns' transpose (same
-            # numbers; 64x16x28x28 -> 32: 12.0 against 17.3 ms, 64x16x14x14 -> 32: 1.6 against
-            # 2.4 ms, 32x64x16x16 -> 64: 13.0 against 14.5 ms; one thread, min of 21)
-            gw = np.matmul(cols, gm.swapaxes(-1, -2)).sum(axis=0).swapaxes(-1, -2)
-            gw = np.ascontiguousarray(gw).reshape(o, cg, kh, kw)
-        gx = None
-        if x.requires_grad:
-            kernels = _kernels()
+            per_sample = np.empty((n, groups, kk, og), dtype=np.result_type(cols, gm))
+        kernels = _kernels()
+        scatter_rows = kernels is None and stride == (1, 1)
+        gxp = None
+        if x.requires_grad:  # one more row for the rows path's slack (``_input_grad_rows``)
+            hp, wp = xp.shape[2:]
+            gxp = np.zeros((n, c, hp + scatter_rows, wp), dtype=gm.dtype)
+
+        def backward_part(part: slice) -> None:
+            if per_sample is not None:
+                np.matmul(cols[part], gm[part].swapaxes(-1, -2), out=per_sample[part])
+            if gxp is None:
+                return
             if kernels is not None:
-                gxp = _input_grad_compiled(
-                    gm, wmat, xp.shape, (kh, kw), stride, dilation, (ho, wo), kernels
+                _input_grad_compiled(
+                    gm[part], wmat, gxp[part], (kh, kw), stride, dilation, (ho, wo), kernels
                 )
-            elif stride == (1, 1):
-                gxp = _input_grad_rows(gm, wmat, xp.shape, (kh, kw), dilation, (ho, wo))
+            elif scatter_rows:
+                _input_grad_rows(gm[part], wmat, gxp[part], (kh, kw), dilation, (ho, wo))
             else:
-                gxp = _input_grad_windows(gm, wmat, xp.shape, (kh, kw), stride, dilation, (ho, wo))
-            gx = gxp[:, :, pt : pt + h, pl : pl + wd] if padded else gxp
+                _input_grad_windows(gm[part], wmat, gxp[part], (kh, kw), stride, dilation, (ho, wo))
+
+        spread(backward_part, parts, len(parts))
+        gw = None
+        if per_sample is not None:
+            gw = np.ascontiguousarray(per_sample.sum(axis=0).swapaxes(-1, -2))
+            gw = gw.reshape(o, cg, kh, kw)
+        gx = None
+        if gxp is not None:
+            gx = gxp[:, :, pt : pt + h, pl : pl + wd]
         if bias is None:
             return gx, gw
         gb = g.sum(axis=(0, 2, 3)) if bias.requires_grad else None
@@ -473,29 +522,41 @@ def max_pool2d(
     # (64x32x28x28, 2x2, forward + backward: 19 ms with argmax and take_along_axis, see
     # benchmarks/bench_conv.py for the figure now).
     offsets = _offsets(k, (ho, wo), s, d)
-    _, _, rows, cols = offsets[0]
-    out = xp[:, :, rows, cols].copy()
-    for _, _, rows, cols in offsets[1:]:
-        np.maximum(out, xp[:, :, rows, cols], out=out)
+    out = np.empty((n, c, ho, wo), dtype=xd.dtype)
+    # Each piece of the batch on its own thread, as the convolutions (``_batch_parts``): the
+    # samples are independent, so the numbers are those of one piece.
+    parts = _batch_parts(n, c * h * w * POOL_WORK)
+
+    def forward(part: slice) -> None:
+        _, _, rows, cols = offsets[0]
+        np.copyto(out[part], xp[part, :, rows, cols])
+        for _, _, rows, cols in offsets[1:]:
+            np.maximum(out[part], xp[part, :, rows, cols], out=out[part])
+
+    spread(forward, parts, len(parts))
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         gxp = np.zeros(xp.shape, dtype=xd.dtype)
-        # torch gives a tie's gradient to the first winner in scan order: `open` marks the
-        # windows not yet served
-        open_ = np.ones(out.shape, dtype=bool)
         last = len(offsets) - 1
         # windows that do not overlap write each input pixel once: a masked copy, no sum
         apart = s[0] >= d[0] * (k[0] - 1) + 1 and s[1] >= d[1] * (k[1] - 1) + 1
-        for index, (_, _, rows, cols) in enumerate(offsets):
-            hit = xp[:, :, rows, cols] == out
-            hit &= open_
-            # hit * g in one pass (measured 3x faster than np.where or copyto(where=))
-            if apart:
-                np.multiply(hit, g, out=gxp[:, :, rows, cols])
-            else:
-                gxp[:, :, rows, cols] += np.multiply(hit, g, dtype=xd.dtype)
-            if index < last:
-                open_ &= ~hit
+
+        def backward_part(part: slice) -> None:
+            # torch gives a tie's gradient to the first winner in scan order: `open` marks
+            # the windows not yet served
+            open_ = np.ones(out[part].shape, dtype=bool)
+            for index, (_, _, rows, cols) in enumerate(offsets):
+                hit = xp[part, :, rows, cols] == out[part]
+                hit &= open_
+                # hit * g in one pass (measured 3x faster than np.where or copyto(where=))
+                if apart:
+                    np.multiply(hit, g[part], out=gxp[part, :, rows, cols])
+                else:
+                    gxp[part, :, rows, cols] += np.multiply(hit, g[part], dtype=xd.dtype)
+                if index < last:
+                    open_ &= ~hit
+
+        spread(backward_part, parts, len(parts))
         return (gxp[:, :, p[0] : p[0] + h, p[1] : p[1] + w],)
 
     return Tensor._make(out, (x,), backward, "max_pool2d")

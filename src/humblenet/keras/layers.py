@@ -134,6 +134,8 @@ class Conv2D(Layer):
         use_bias, kernel_initializer, bias_initializer, seed: as ``Dense``'s.
     """
 
+    spreads_batch = True  # as torch-style Conv2d's (nn/layers/conv.py)
+
     def __init__(
         self,
         filters: int,

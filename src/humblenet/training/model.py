@@ -377,7 +377,9 @@ class Model(Module):
             else contextlib.nullcontext()
         )
         self.interrupted = False
-        threads = blas_threads_for(batch_size)  # one BLAS thread for small products
+        # one BLAS thread for small products; convolutions share each batch over the cores
+        spreads = any(getattr(module, "spreads_batch", False) for module in self.modules())
+        threads = blas_threads_for(batch_size, spreads)
         with errors, threads, _mode(self, True), _stop_at_batch_end(self):
             for epoch in range(loop.start[0], epochs):
                 for callback in all_callbacks:

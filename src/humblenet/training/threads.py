@@ -40,16 +40,22 @@ differently at these sizes; predict gives the same numbers for the same inputs o
 from __future__ import annotations
 
 import contextlib
-import threading
-from collections.abc import Callable, Iterable
 from typing import Any
+
+from humblenet._threads import batches_over_cores, spread, spread_threads
 
 # Batches of fewer samples than this are trained with one BLAS thread (see the table above).
 ONE_THREAD_BELOW = 24
 
 
-def blas_threads_for(batch_size: int) -> contextlib.AbstractContextManager[Any]:
-    """A context in which NumPy's matrix products use the threads right for ``batch_size``."""
+def blas_threads_for(
+    batch_size: int, spreads: bool = False
+) -> contextlib.AbstractContextManager[Any]:
+    """A context in which NumPy's matrix products use the threads right for ``batch_size``;
+    for a model whose ops share each batch over the cores themselves (``spreads``: the
+    convolutions), one BLAS thread and those ops the cores (``_threads.batches_over_cores``)."""
+    if spreads and batch_size >= 2:
+        return batches_over_cores()
     if batch_size >= ONE_THREAD_BELOW:
         return contextlib.nullcontext()
     try:
@@ -60,62 +66,6 @@ def blas_threads_for(batch_size: int) -> contextlib.AbstractContextManager[Any]:
     return threadpool_limits(limits=1, user_api="blas")
 
 
-_controller: list[Any] = []  # threadpoolctl's view of the loaded BLAS, made at first use
-
-
-def _blas() -> Any:
-    """threadpoolctl's controller of the BLAS libraries, or None without threadpoolctl.
-
-    Made once (scanning the loaded libraries takes 0.5 ms; limiting through the controller
-    afterwards takes 14 µs): NumPy's BLAS, the one that matters here, is loaded with NumPy.
-    """
-    if not _controller:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:
-            _controller.append(None)
-        else:
-            _controller.append(ThreadpoolController().select(user_api="blas"))
-    return _controller[0]
-
-
-def spread_threads(batches: int) -> int:
-    """How many threads ``spread`` would use for ``batches`` independent batches: one per BLAS
-    thread NumPy would use (so an ``OPENBLAS_NUM_THREADS=1`` stays respected), at most one per
-    batch, and 1 when threadpoolctl is absent (BLAS's threads could not be held to one each)."""
-    blas = _blas()
-    if blas is None or batches < 2:
-        return 1
-    counts = [pool["num_threads"] for pool in blas.info()]
-    return max(1, min(batches, max(counts, default=1)))
-
-
-def spread(work: Callable[[Any], None], items: Iterable[Any], threads: int) -> None:
-    """Call ``work(item)`` for every item, the items shared out over ``threads`` threads (this
-    one among them), every matrix product on one BLAS thread; the first error is raised again
-    once all threads have stopped.
-
-    ``work`` must be safe to run in two threads at once: it may write only to places no other
-    item writes to. The items are taken in order from one iterator (each ``next`` is atomic
-    under the interpreter's lock), so a thread that finishes early takes the next one.
-    """
-    pending = iter(items)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            for item in pending:
-                work(item)
-        except BaseException as error:  # handed to the caller's thread below
-            errors.append(error)
-
-    blas = _blas()
-    with blas.limit(limits=1) if blas is not None else contextlib.nullcontext():
-        helpers = [threading.Thread(target=run, daemon=True) for _ in range(threads - 1)]
-        for helper in helpers:
-            helper.start()
-        run()
-        for helper in helpers:
-            helper.join()
-    if errors:
-        raise errors[0]
+# The threads themselves live in the core (the convolutions use them too); fit and predict
+# take them from there.
+__all__ = ["ONE_THREAD_BELOW", "blas_threads_for", "spread", "spread_threads"]

@@ -34,6 +34,10 @@ def _tuple(value: Any, dims: int) -> tuple[int, ...]:
 class _ConvNd(Layer):
     """What ``Conv1d`` and ``Conv2d`` share: sizes, initialization, config and ONNX export."""
 
+    # The op shares each batch out over the cores (conv.py, _threads.py): fit then holds the
+    # matrix products to one BLAS thread (training/threads.py)
+    spreads_batch = True
+
     dims = 2
 
     def __init__(

@@ -1,0 +1,188 @@
+"""Convolutions and max-pool share each batch out over threads (``conv._batch_parts``,
+``_threads.spread``); fit holds BLAS to one thread for a model with convolutions
+(``_threads.batches_over_cores``).
+
+The pieces only divide the samples, so each output number must be the same bits as the whole
+batch computed as one piece: every test here compares the two paths with ``array_equal``, in
+float32 and float64, on the compiled and the NumPy paths.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import humblenet
+from humblenet import Tensor, _threads, nn
+from humblenet import conv as C
+from humblenet.training import Callback
+
+threadpoolctl = pytest.importorskip("threadpoolctl")
+
+
+def _pieces(count: int):  # type: ignore[no-untyped-def]
+    """A ``_batch_parts`` that always cuts the batch into ``count`` uneven pieces."""
+
+    def parts(n: int, work: int) -> list[slice]:
+        bounds = sorted({0, n, *(n * k // count + k % 2 for k in range(1, count))})
+        return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+
+    return parts
+
+
+def _run(op, arrays, grad_seed=3):  # type: ignore[no-untyped-def]
+    tensors = [Tensor(a, requires_grad=True) for a in arrays]
+    out = op(*tensors)
+    g = np.random.default_rng(grad_seed).standard_normal(out.shape).astype(out.dtype)
+    out.backward(g)
+    return [out.data] + [t.grad for t in tensors]
+
+
+def _both(monkeypatch, op, arrays):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(C, "_batch_parts", _pieces(1))
+    whole = _run(op, arrays)
+    monkeypatch.setattr(C, "_batch_parts", _pieces(3))
+    pieces = _run(op, arrays)
+    return whole, pieces
+
+
+CONVS = [
+    dict(stride=1, padding=1),
+    dict(stride=2, padding=1),
+    dict(stride=1, padding=0, dilation=2),
+    dict(stride=(2, 1), padding=(1, 0), groups=2),
+]
+
+
+@pytest.mark.parametrize("kernels", [True, False], ids=["compiled", "numpy"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("options", CONVS, ids=str)
+def test_conv2d_in_pieces_gives_the_whole_batch_bits(monkeypatch, kernels, dtype, options):  # type: ignore[no-untyped-def]
+    if not kernels:
+        monkeypatch.setattr(C, "_kernels", lambda: None)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((7, 4, 9, 8)).astype(dtype)
+    w = rng.standard_normal((6, 4 // options.get("groups", 1), 3, 3)).astype(dtype)
+    b = rng.standard_normal(6).astype(dtype)
+    whole, pieces = _both(monkeypatch, lambda x, w, b: C.conv2d(x, w, b, **options), [x, w, b])
+    for name, a, p in zip(("output", "input grad", "weight grad", "bias grad"), whole, pieces):
+        assert p.dtype == dtype
+        assert np.array_equal(a, p), name
+
+
+def test_conv2d_in_pieces_without_bias_or_input_grad(monkeypatch):  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(1)
+    x = Tensor(rng.standard_normal((5, 2, 6, 6)).astype(np.float32))  # no gradient wanted
+    w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
+    results = []
+    for count in (1, 2):
+        monkeypatch.setattr(C, "_batch_parts", _pieces(count))
+        weight = Tensor(w, requires_grad=True)
+        out = C.conv2d(x, weight, padding="same")
+        out.backward(np.ones(out.shape, dtype=np.float32))
+        assert x.grad is None
+        results.append((out.data, weight.grad))
+    assert np.array_equal(results[0][0], results[1][0])
+    assert np.array_equal(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "options",
+    [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=3, stride=1)],
+    ids=str,
+)
+def test_max_pool_in_pieces_gives_the_whole_batch_bits(monkeypatch, dtype, options):  # type: ignore[no-untyped-def]
+    # small integers: many ties, whose gradient must go to the same (first) winner either way
+    x = np.random.default_rng(2).integers(0, 3, (7, 3, 8, 9)).astype(dtype)
+    whole, pieces = _both(monkeypatch, lambda x: C.max_pool2d(x, **options), [x])
+    for a, p in zip(whole, pieces):
+        assert np.array_equal(a, p)
+
+
+def test_the_pieces_cover_the_batch_once() -> None:
+    # one thread's worth of work or less stays whole; otherwise one piece per spread thread
+    assert C._batch_parts(64, 10) == [slice(0, 64)]
+    threads = _threads.spread_threads(64)
+    parts = C._batch_parts(64, C.SPREAD_FROM)
+    assert len(parts) == threads
+    covered = np.concatenate([np.arange(64)[p] for p in parts])
+    assert np.array_equal(covered, np.arange(64))
+
+
+def test_spread_runs_every_item_once_and_raises_the_first_error() -> None:
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def work(item: int) -> None:
+        with lock:
+            seen.append(item)
+
+    _threads.spread(work, range(20), 2)
+    assert sorted(seen) == list(range(20))
+
+    def failing(item: int) -> None:
+        if item == 3:
+            raise ValueError("item 3 failed")
+
+    with pytest.raises(ValueError, match="item 3 failed"):
+        _threads.spread(failing, range(8), 2)
+
+
+def test_a_spread_inside_a_spread_runs_in_order_on_its_thread() -> None:
+    # with a pool of one helper, waiting for it from inside it would never end
+    inner_threads: list[str] = []
+    counts: list[int] = []
+
+    def inner(item: int) -> None:
+        inner_threads.append(threading.current_thread().name)
+
+    def outer(item: int) -> None:
+        counts.append(_threads.spread_threads(8))
+        before = len(inner_threads)
+        _threads.spread(inner, range(4), 2)
+        assert len(set(inner_threads[before:])) == 1  # all on this item's thread
+        assert inner_threads[-1] == threading.current_thread().name
+
+    _threads.spread(outer, range(4), 2)
+    assert counts == [1, 1, 1, 1]
+    assert len(inner_threads) == 16
+
+
+def blas_threads() -> int:
+    """NumPy's BLAS threads now, asked afresh (other BLAS libraries, torch's, are left out)."""
+    numpy_blas = {lib.filepath for lib in _threads.blas().lib_controllers}
+    info = threadpoolctl.threadpool_info()
+    return max(lib["num_threads"] for lib in info if lib["filepath"] in numpy_blas)
+
+
+def test_batches_over_cores_holds_blas_to_one_thread_and_keeps_the_count() -> None:
+    before = blas_threads()
+    spread_before = _threads.spread_threads(64)
+    with _threads.batches_over_cores():
+        assert blas_threads() == 1
+        assert _threads.spread_threads(64) == spread_before == min(64, before)
+    assert blas_threads() == before
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        assert _threads.spread_threads(64) == 1  # a user's limit stays respected
+
+
+def test_fit_trains_a_cnn_with_one_blas_thread_and_its_convolutions_spread() -> None:
+    seen: list[tuple[int, int]] = []
+
+    class Watch(Callback):
+        def on_batch_end(self, epoch: int, batch: int) -> None:
+            seen.append((blas_threads(), _threads.spread_threads(64)))
+
+    expected = _threads.spread_threads(64)
+    model = humblenet.Sequential(
+        [nn.Conv2d(1, 2, 3, seed=0), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 4 * 4, 3, seed=1)]
+    )
+    model.compile(optimizer="adam", loss=nn.CrossEntropyLoss())
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 1, 6, 6)).astype(np.float32)
+    y = rng.integers(0, 3, 32)
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[Watch()])
+    assert seen == [(1, expected)] * 2
