@@ -106,10 +106,15 @@ def test_the_pieces_cover_the_batch_once() -> None:
     # one thread's worth of work or less stays whole; otherwise one piece per spread thread
     assert C._batch_parts(64, 10) == [slice(0, 64)]
     threads = _threads.spread_threads(64)
-    parts = C._batch_parts(64, C.SPREAD_FROM)
+    parts = C._batch_parts(64, C.SPREAD_FROM // 64 + 1)
     assert len(parts) == threads
     covered = np.concatenate([np.arange(64)[p] for p in parts])
     assert np.array_equal(covered, np.arange(64))
+    # a large product a sample keeps BLAS's threads, unless fit holds BLAS to one
+    big = C.ONE_THREAD_UP_TO + 1
+    assert C._batch_parts(64, big) == [slice(0, 64)]
+    with _threads.batches_over_cores():
+        assert len(C._batch_parts(64, big)) == threads
 
 
 def test_spread_runs_every_item_once_and_raises_the_first_error() -> None:

@@ -65,6 +65,11 @@ def spread_threads(items: int) -> int:
 _cores: list[int] = []  # BLAS's thread counts from before each batches_over_cores now active
 
 
+def blas_held() -> bool:
+    """Whether a :func:`batches_over_cores` holds BLAS to one thread now."""
+    return bool(_cores)
+
+
 @contextlib.contextmanager
 def batches_over_cores() -> Iterator[None]:
     """A context in which every matrix product runs on one BLAS thread while the ops that share
