@@ -9,6 +9,7 @@ float32 and float64, on the compiled and the NumPy paths.
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
@@ -191,3 +192,40 @@ def test_fit_trains_a_cnn_with_one_blas_thread_and_its_convolutions_spread() -> 
     y = rng.integers(0, 3, 32)
     model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[Watch()])
     assert seen == [(1, expected)] * 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_in_pieces_gives_the_one_piece_bits(monkeypatch, dtype):  # type: ignore[no-untyped-def]
+    tensor_module = sys.modules["humblenet.tensor"]
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((9, 3, 5, 4)).astype(dtype)
+    x[0, 0, 0, :2] = 0.0  # the gradient at 0 is 0, as torch's
+    g = rng.standard_normal(x.shape).astype(dtype)
+    results = []
+    asked: list[tuple[int, ...]] = []
+    for pieces in (None, [slice(0, 4), slice(4, 7), slice(7, 9)]):
+        monkeypatch.setattr(
+            tensor_module, "row_pieces", lambda a, p=pieces: asked.append(a.shape) or p
+        )
+        t = Tensor(x, requires_grad=True)
+        out = humblenet.relu(t)
+        out.backward(g)
+        results.append((out.data, t.grad))
+    assert np.array_equal(results[0][0], np.maximum(x, 0))
+    assert np.array_equal(results[0][0], results[1][0])
+    assert np.array_equal(results[0][1], results[1][1])
+    assert results[1][1][0, 0, 0, 0] == 0
+    assert asked == [x.shape, x.shape]  # each relu asked for its pieces once
+
+
+def test_row_pieces_only_for_large_arrays() -> None:
+    assert _threads.row_pieces(np.zeros((64, 100), np.float32)) is None
+    assert _threads.row_pieces(np.zeros(1 << 20, np.float32)[:1].reshape(())) is None
+    big = np.zeros((64, 16, 28, 28), np.float32)
+    pieces = _threads.row_pieces(big)
+    if _threads.spread_threads(64) < 2:
+        assert pieces is None
+    else:
+        assert pieces is not None
+        covered = np.concatenate([np.arange(64)[p] for p in pieces])
+        assert np.array_equal(covered, np.arange(64))

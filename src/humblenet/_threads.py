@@ -141,3 +141,23 @@ def spread(work: Callable[[Any], None], items: Iterable[Any], threads: int) -> N
             helper.result()
     if errors:
         raise errors[0]
+
+
+# Elementwise work over at least this many numbers is cut into pieces by ``row_pieces``:
+# below it the hand-off to a second thread costs more than the half it saves.
+SPREAD_ELEMENTS_FROM = 1 << 18
+
+
+def row_pieces(array: Any) -> list[slice] | None:
+    """Slices of ``array``'s first axis, one per thread, that together cover it once, for
+    elementwise work shared out by ``spread``; None (do it in one piece) for an array of
+    fewer than ``SPREAD_ELEMENTS_FROM`` numbers (one size check: small arrays pay nothing
+    more), with fewer than two rows, or when there is one thread."""
+    if array.size < SPREAD_ELEMENTS_FROM or array.ndim == 0 or array.shape[0] < 2:
+        return None
+    n = array.shape[0]
+    threads = spread_threads(n)
+    if threads < 2:
+        return None
+    bounds = [n * k // threads for k in range(threads + 1)]
+    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from humblenet import devices
+from humblenet._threads import row_pieces, spread
 from humblenet.validation import number, whole
 
 # A backward function receives the gradient of an operation's result and returns one gradient
@@ -1531,11 +1532,26 @@ def _with_logits(probabilities: Tensor, logits: Tensor) -> Tensor:
 
 
 def relu(x: Tensor) -> Tensor:
-    """``max(x, 0)``; the gradient is 0 where ``x <= 0``."""
-    out = np.maximum(x.data, 0)
+    """``max(x, 0)``; the gradient is 0 where ``x <= 0``.
+
+    A large batch (a CNN's feature maps) is cut into one piece of samples per core, each piece
+    computed on its own thread (``_threads.row_pieces``), with the same numbers."""
+    xd = x.data
+    pieces = row_pieces(xd)
+    if pieces is None:
+        out = np.maximum(xd, 0)
+    else:
+        out = np.empty(xd.shape, dtype=xd.dtype)
+        spread(lambda rows: np.maximum(xd[rows], 0, out=out[rows]), pieces, len(pieces))
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        return (g * (out > 0),)
+        if pieces is None or g.shape != out.shape:
+            return (g * (out > 0),)
+        grad = np.empty(out.shape, dtype=np.result_type(g, out))
+        spread(
+            lambda rows: np.multiply(g[rows], out[rows] > 0, out=grad[rows]), pieces, len(pieces)
+        )
+        return (grad,)
 
     return Tensor._make(out, (x,), backward, "relu")
 
