@@ -229,3 +229,48 @@ def test_row_pieces_only_for_large_arrays() -> None:
         assert pieces is not None
         covered = np.concatenate([np.arange(64)[p] for p in pieces])
         assert np.array_equal(covered, np.arange(64))
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_over_channel_ranges_gives_the_one_range_bits(monkeypatch, dtype, training):  # type: ignore[no-untyped-def]
+    if C._kernels() is None:
+        pytest.skip("the channel ranges are the compiled loops' (numba is not installed)")
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((6, 5, 4, 3)) * 3 + 1).astype(dtype)
+    w, b = rng.standard_normal(5).astype(dtype), rng.standard_normal(5).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    results = []
+    for ranges in ([slice(0, 5)], [slice(0, 2), slice(2, 3), slice(3, 5)]):
+        monkeypatch.setattr(C, "_channel_parts", lambda x3, r=ranges: r)
+        tensors = [Tensor(a, requires_grad=True) for a in (x, w, b)]
+        running = [Tensor(np.full(5, 0.5, dtype)), Tensor(np.full(5, 2.0, dtype))]
+        out = C.batch_norm(tensors[0], *running, *tensors[1:], training=training)
+        out.backward(g)
+        results.append([out.data, *(t.grad for t in tensors), *(r.data for r in running)])
+    for whole, ranged in zip(*results):
+        assert np.array_equal(whole, ranged)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork (POSIX)")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_child_spreads_with_threads_of_its_own() -> None:
+    import os
+    import select
+    import signal
+
+    _threads.spread(lambda item: None, range(4), 2)  # the parent's pool exists now
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: a spread must finish (a copied pool would hang it)
+        done: list[int] = []
+        _threads.spread(done.append, range(6), 2)
+        os.write(write, bytes([len(done)]))
+        os._exit(0)
+    os.close(write)
+    ready, _, _ = select.select([read], [], [], 60)
+    answer = os.read(read, 1) if ready else b""
+    if not ready:
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    assert answer == bytes([6]), "the forked child's spread did not finish"

@@ -71,12 +71,15 @@ def one_blas_thread(work: int = 0) -> contextlib.AbstractContextManager[Any]:
     return controller.limit(limits=1)
 
 
-def _channel_moments(x: Any, mean: Any, var: Any) -> None:
-    """Per channel of ``x (N, C, P)``: the mean and the biased variance, in two passes (the
-    second over the centred values, so no cancellation), accumulated in float64."""
-    n_, c_, p_ = x.shape
+def _channel_moments(x: Any, mean: Any, var: Any, lo: Any, hi: Any) -> None:
+    """Per channel ``lo <= c < hi`` of ``x (N, C, P)``: the mean and the biased variance, in two
+    passes (the second over the centred values, so no cancellation), accumulated in float64.
+
+    These kernels take a range of channels so that threads can share the channels out
+    (``conv._channel_parts``): each channel's numbers do not depend on the range."""
+    n_, _, p_ = x.shape
     count = n_ * p_
-    for c in range(c_):
+    for c in range(lo, hi):
         total = 0.0
         for n in range(n_):
             row = x[n, c]
@@ -93,12 +96,14 @@ def _channel_moments(x: Any, mean: Any, var: Any) -> None:
         var[c] = squares / count
 
 
-def _normalize_forward(x: Any, mean: Any, inv_std: Any, scale: Any, shift: Any, out: Any) -> None:
-    """``out = (x - mean) * inv_std * scale + shift`` per channel of ``(N, C, P)``; ``mean`` and
-    ``inv_std`` in ``x``'s dtype, as the NumPy path rounds them."""
-    n_, c_, p_ = x.shape
+def _normalize_forward(
+    x: Any, mean: Any, inv_std: Any, scale: Any, shift: Any, out: Any, lo: Any, hi: Any
+) -> None:
+    """``out = (x - mean) * inv_std * scale + shift`` per channel ``lo <= c < hi`` of ``(N, C,
+    P)``; ``mean`` and ``inv_std`` in ``x``'s dtype, as the NumPy path rounds them."""
+    n_, _, p_ = x.shape
     for n in range(n_):
-        for c in range(c_):
+        for c in range(lo, hi):
             m, s, a, b = mean[c], inv_std[c], scale[c], shift[c]
             row = x[n, c]
             target = out[n, c]
@@ -116,16 +121,18 @@ def _normalize_backward(
     sums: Any,
     scratch: Any,
     batch_stats: bool,
+    lo: Any,
+    hi: Any,
 ) -> None:
     """The backward of :func:`_normalize_forward` with the batch's statistics: ``sums[0, c]`` =
     sum of ``g`` (the shift's gradient), ``sums[1, c]`` = sum of ``g * x_hat`` (the scale's), and
     ``gx = scale inv_std (g - mean(g) - x_hat mean(g x_hat))``; ``x_hat`` is recomputed from ``x``,
     not stored. Without ``batch_stats`` the statistics are constants: ``gx = g scale inv_std``.
-    ``scratch`` (two numbers of ``x``'s dtype) rounds the two means to that dtype, so the last
-    loop runs in it."""
-    n_, c_, p_ = x.shape
+    ``scratch`` (two numbers of ``x``'s dtype for each channel, ``(C, 2)``) rounds the two
+    means to that dtype, so the last loop runs in it. Channels ``lo <= c < hi`` only."""
+    n_, _, p_ = x.shape
     count = n_ * p_
-    for c in range(c_):
+    for c in range(lo, hi):
         m, s = mean[c], inv_std[c]
         sum_g = 0.0
         sum_gx = 0.0
@@ -139,9 +146,9 @@ def _normalize_backward(
         sums[0, c] = sum_g
         sums[1, c] = sum_gx
         a = scale[c] * s
-        scratch[0] = sum_g / count if batch_stats else 0.0
-        scratch[1] = sum_gx / count if batch_stats else 0.0
-        mg, mgx = scratch[0], scratch[1]
+        scratch[c, 0] = sum_g / count if batch_stats else 0.0
+        scratch[c, 1] = sum_gx / count if batch_stats else 0.0
+        mg, mgx = scratch[c, 0], scratch[c, 1]
         for n in range(n_):
             row = x[n, c]
             grow = g[n, c]

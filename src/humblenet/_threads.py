@@ -18,6 +18,7 @@ the cores are taken already, and waiting for the pool from inside it could wait 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,6 +28,11 @@ _controller: list[Any] = []  # threadpoolctl's view of the loaded BLAS, made at 
 _pool: list[tuple[int, ThreadPoolExecutor]] = []  # (its size, the helper threads): made once
 _pool_lock = threading.Lock()
 _inside = threading.local()  # ``.active`` is True on a thread that runs a spread's items
+
+# A forked child has none of the parent's threads: it makes its own pool at its first spread
+# (a pool copied from the parent would take the work and never run it).
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_pool.clear)
 
 
 def blas() -> Any:

@@ -12,11 +12,12 @@ a primitive with its forward beside its backward, written as a few large NumPy c
   finds the winners by comparing the same slices with the output;
 - batch and layer norm compute the textbook statistics and the fused backward.
 
-The convolutions and max-pool cut a large batch into one piece per core and run the pieces
-on threads at once (``_threads.spread``; NumPy and the compiled loops release the interpreter's
-lock): the samples are independent, so each number is the one the whole batch gives in one
-piece (``tests/test_batch_spread.py``). ``fit`` then holds the matrix products to one BLAS
-thread, so that OpenBLAS's own threads do not spin on the second core (``_threads``).
+The convolutions and max-pool (and ReLU, in ``tensor.py``) cut a large batch into one piece
+per core and run the pieces on threads at once (``_threads.spread``; NumPy and the compiled
+loops release the interpreter's lock): the samples are independent, so each number is the one
+the whole batch gives in one piece (``tests/test_batch_spread.py``). Batch norm's compiled loops
+share out ranges of the channels. ``fit`` then holds the matrix products to one BLAS thread,
+so that OpenBLAS's own threads do not spin on the second core (``_threads``).
 
 >>> x = Tensor(np.ones((1, 1, 3, 3), dtype=np.float32))
 >>> w = Tensor(np.ones((1, 1, 2, 2), dtype=np.float32))
@@ -35,7 +36,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from humblenet._conv_kernels import ONE_THREAD_UP_TO, conv_kernels, one_blas_thread
-from humblenet._threads import blas_held, spread, spread_threads
+from humblenet._threads import SPREAD_ELEMENTS_FROM, blas_held, spread, spread_threads
 from humblenet.tensor import Tensor
 
 Pair = tuple[int, int]
@@ -772,8 +773,15 @@ def _channel_normalize(
     kernels = _kernels()
     out = np.empty(x3.shape, dtype=dtype)
     xhat: np.ndarray | None = None
+    parts = _channel_parts(x3)
     if kernels is not None:
-        kernels.normalize_forward(x3, mean, inv_std, scale, shift, out)
+        spread(
+            lambda part: kernels.normalize_forward(
+                x3, mean, inv_std, scale, shift, out, part.start, part.stop
+            ),
+            parts,
+            len(parts),
+        )
     else:
         xhat = (x3 - mean[:, None]) * inv_std[:, None]
         np.multiply(xhat, scale[:, None], out=out)
@@ -784,8 +792,15 @@ def _channel_normalize(
         if kernels is not None:
             gx = np.empty(x3.shape, dtype=dtype)
             sums = np.empty((2, c))
-            scratch = np.empty(2, dtype=dtype)
-            kernels.normalize_backward(x3, g3, mean, inv_std, scale, gx, sums, scratch, batch_stats)
+            scratch = np.empty((c, 2), dtype=dtype)
+            spread(
+                lambda part: kernels.normalize_backward(
+                    x3, g3, mean, inv_std, scale, gx, sums, scratch, batch_stats,
+                    part.start, part.stop,
+                ),
+                parts,
+                len(parts),
+            )  # fmt: skip
             sum_g, sum_gx = sums.astype(dtype)
         else:
             assert xhat is not None
@@ -807,6 +822,18 @@ def _channel_normalize(
     return Tensor._make(out.reshape(xd.shape), parents, backward, "batch_norm")
 
 
+def _channel_parts(x3: np.ndarray) -> list[slice]:
+    """Ranges of the channels of ``x3 (N, C, P)`` for batch norm's compiled loops, one per
+    thread (each channel's sums are its own, so the numbers do not depend on the ranges); one
+    range of all when ``x3`` is small (``_threads.row_pieces``' limit) or there is one thread.
+    The float64 sums of its statistics add one number after another (no reassociation, so no
+    vectorizing): on one core they took most of a CNN's batch-norm time."""
+    c = x3.shape[1]
+    threads = spread_threads(c) if x3.size >= SPREAD_ELEMENTS_FROM else 1
+    bounds = [c * k // threads for k in range(threads + 1)]
+    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+
+
 def _channel_moments(xd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each channel's mean and biased variance, ``(C,)`` in ``xd``'s dtype: compiled in two
     passes with float64 sums where numba is, else NumPy's ``mean`` of ``x`` and of the squared
@@ -815,7 +842,13 @@ def _channel_moments(xd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     kernels = _kernels()
     if kernels is not None:
         mean, var = np.empty(c), np.empty(c)
-        kernels.channel_moments(np.ascontiguousarray(xd).reshape(n, c, -1), mean, var)
+        x3 = np.ascontiguousarray(xd).reshape(n, c, -1)
+        parts = _channel_parts(x3)
+        spread(
+            lambda part: kernels.channel_moments(x3, mean, var, part.start, part.stop),
+            parts,
+            len(parts),
+        )
         return mean.astype(xd.dtype), var.astype(xd.dtype)
     axes = (0, *range(2, xd.ndim))
     mean = xd.mean(axis=axes, keepdims=True)
