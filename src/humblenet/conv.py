@@ -312,8 +312,8 @@ def _conv(
                 "torch-style layers take channels first"
             )
         raise ValueError(
-            f"{owner}: input has {c} channels, but the weight {w.shape} expects "
-            f"{cg * groups} (in_channels / groups = {cg}){hint}"
+            f"{owner}: input has {c} channel{'s' if c != 1 else ''}, but the weight {w.shape} "
+            f"expects {cg * groups} (in_channels / groups = {cg}){hint}"
         )
     (pt, pb), (pl, pr) = pads
     ho = _out_size(owner, h, kh, stride[0], pt + pb, dilation[0])

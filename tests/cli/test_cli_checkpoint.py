@@ -60,7 +60,7 @@ def test_train_killed_and_resumed_saves_the_same_model(tmp_path: Path) -> None:
     assert _contents(tmp_path / "model.safetensors") == _contents(
         tmp_path / "reference.safetensors"
     )
-    assert not list((tmp_path / "backup").iterdir())
+    assert not (tmp_path / "backup").exists()  # the backups went, and the emptied folder
 
 
 def test_checkpoint_mistakes(tmp_path: Path, capsys, monkeypatch) -> None:
@@ -112,3 +112,33 @@ def test_ctrl_c_backs_up_exits_130_and_resumes(tmp_path: Path) -> None:
     assert _contents(tmp_path / "model.safetensors") == _contents(
         tmp_path / "reference.safetensors"
     )
+    assert not (tmp_path / "backup").exists()  # the finished run's backups went, the folder too
+
+
+def test_ctrl_c_without_a_backup_says_nothing_was_saved(tmp_path: Path) -> None:
+    write_flowers(tmp_path / "flowers.csv")
+    (tmp_path / "ctrl_c.py").write_text(_CTRL_C_RUN)
+    interrupted = python("ctrl_c.py", *ARGUMENTS, cwd=tmp_path)
+    assert interrupted.returncode == 130, interrupted.stderr
+    assert "interrupted (Ctrl-C) after batch " in interrupted.stderr
+    assert "nothing was saved (--checkpoint-dir DIR keeps backups" in interrupted.stderr
+    assert "backed up" not in interrupted.stderr and "Traceback" not in interrupted.stderr
+    assert not (tmp_path / "model.safetensors").exists()
+
+
+# Ctrl-C (SIGINT) at the end of the third batch, with no backup to trigger it
+_CTRL_C_RUN = """
+import os, signal, sys
+from humblenet.cli import main
+from humblenet.training.callbacks import Callback
+
+batches = []
+
+def press_ctrl_c(self, epoch, batch):
+    batches.append(batch)
+    if len(batches) == 3:
+        os.kill(os.getpid(), signal.SIGINT)
+
+Callback.on_batch_end = press_ctrl_c
+sys.exit(main(sys.argv[1:]))
+"""

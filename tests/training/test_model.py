@@ -3,6 +3,7 @@ are what is used; buffers come back with the weights when a callback restores th
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -285,3 +286,43 @@ def test_torch_names_nn_functional_and_softmax_dim() -> None:
     assert nn.functional is NF
     np.testing.assert_array_equal(NF.relu(Tensor(x)).data, np.maximum(x, 0))
     assert float(NF.mse_loss(Tensor(x), np.zeros_like(x)).item()) == pytest.approx(14 / 3)
+
+
+def test_predict_says_how_to_fix_an_image_batch_of_the_wrong_shape() -> None:
+    from humblenet import keras
+
+    torch_style = humblenet.Sequential(
+        [nn.Conv2d(1, 2, 3, seed=0), nn.Flatten(), nn.Linear(2 * 4 * 4, 3)]
+    )
+    torch_style.build((1, 6, 6))
+    cases = [
+        (np.zeros((1, 6, 6)), "x looks like one sample: give a batch of one, x[None]"),
+        (np.zeros((5, 6, 6)), "add the channel axis: x[:, None]"),
+        (
+            np.zeros((5, 6, 6, 1)),
+            "the channels come last in x: move them first, np.transpose(x, (0, 3, 1, 2))",
+        ),
+    ]
+    for x, hint in cases:
+        with pytest.raises(ValueError, match=r"expects \(1, 6, 6\); " + re.escape(hint)):
+            torch_style.predict(x.astype(np.float32))
+        torch_style.predict(_fixed(x).astype(np.float32))  # the hint's fix is accepted
+    keras_style = keras.Sequential(
+        [
+            keras.layers.Conv2D(2, 3, input_shape=(6, 6, 3)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2),
+        ]
+    )
+    with pytest.raises(
+        ValueError, match=re.escape("move them last, np.transpose(x, (0, 2, 3, 1))")
+    ):
+        keras_style.predict(np.zeros((4, 3, 6, 6), np.float32))
+
+
+def _fixed(x: np.ndarray) -> np.ndarray:
+    if x.shape == (1, 6, 6):
+        return x[None]
+    if x.shape == (5, 6, 6):
+        return x[:, None]
+    return np.transpose(x, (0, 3, 1, 2))

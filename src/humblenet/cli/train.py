@@ -660,10 +660,16 @@ def run(args: argparse.Namespace) -> int:
                     augment=augment,
                 )
         except KeyboardInterrupt:
-            if callbacks and model.interrupted:  # Ctrl-C: fit backed up after the batch
+            if model.interrupted and args.checkpoint_dir is not None:  # fit backed up
                 print(
                     f"{model.stop_reason}; backed up to {args.checkpoint_dir}: run the same "
                     "command with --resume to continue",
+                    file=sys.stderr,
+                )
+            elif model.interrupted:
+                print(
+                    f"{model.stop_reason}; nothing was saved (--checkpoint-dir DIR keeps "
+                    "backups of a run, and --resume continues it)",
                     file=sys.stderr,
                 )
             raise  # the command line exits with 130

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from humblenet.data.images import ImageAugmentation, check_augment
+from humblenet.random import default_generator
 from humblenet.validation import whole
 
 __all__ = ["DataLoader"]
@@ -46,9 +47,11 @@ def _as_samples(array: Any, name: str) -> np.ndarray:
 
 
 def _shuffle_seed(seed: object) -> int:
-    """The loader's integer seed: the one given, one drawn from a Generator, or fresh entropy."""
+    """The loader's integer seed: the one given, or one drawn from a Generator (for None,
+    humblenet's default one: ``humblenet.manual_seed`` makes an unseeded shuffle repeatable,
+    as ``torch.manual_seed`` does torch's, and ``keras.utils.set_random_seed`` Keras')."""
     if seed is None:
-        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0])
+        seed = default_generator()
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(2**63))
     return whole("DataLoader", "seed", seed)

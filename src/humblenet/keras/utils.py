@@ -1,4 +1,4 @@
-"""Keras' utilities: ``to_categorical``.
+"""Keras' utilities: ``to_categorical``, ``set_random_seed``.
 
 >>> to_categorical([0, 2, 1])
 array([[1., 0., 0.],
@@ -12,7 +12,20 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["to_categorical"]
+__all__ = ["set_random_seed", "to_categorical"]
+
+
+def set_random_seed(seed: int) -> None:
+    """Seed every generator a run draws from, as Keras' ``set_random_seed``: humblenet's default
+    one (unseeded layers' initial weights, ``fit``'s shuffling, dropout), NumPy's global one and
+    Python's ``random``."""
+    import random
+
+    from humblenet.random import manual_seed
+
+    manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
 
 
 def to_categorical(x: Any, num_classes: int | None = None) -> np.ndarray:

@@ -11,6 +11,7 @@ they restore buffers (running statistics) as well as weights.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import warnings
@@ -384,7 +385,7 @@ class BackupAndRestore(Callback):
         save_freq: ``"epoch"`` (after each epoch, written when the next one begins) or a
             number ``N``: after every ``N`` batches too, so a resume starts inside an epoch.
         delete_checkpoint: remove the backups when ``fit`` finishes (not when it is stopped
-            by an interruption).
+            by an interruption), and the folder with them when nothing else is in it.
         keep: how many backups to keep (at least 1).
     """
 
@@ -540,5 +541,7 @@ class BackupAndRestore(Callback):
             if distributed.rank() == 0:
                 for path in self.backups():
                     path.unlink()
+                with contextlib.suppress(OSError):  # as Keras: the folder goes too, if empty
+                    self.backup_dir.rmdir()
         elif loop.batch == len(loop.loader):  # the run is complete: a fit started again ends
             self.save(loop.epoch + 1, 0)

@@ -96,9 +96,25 @@ def check_x(
                 f"{where}: x has {array.shape[1]} features, but the model expects {expected[0]}"
             )
         raise ValueError(
-            f"{where}: x has samples of shape {array.shape[1:]}, but the model expects {expected}"
+            f"{where}: x has samples of shape {array.shape[1:]}, but the model expects "
+            f"{expected}{_shape_hint(array.shape, tuple(expected))}"
         )
     return array
+
+
+def _shape_hint(shape: tuple[int, ...], expected: tuple[int, ...]) -> str:
+    """How to turn an array of ``shape`` into samples of ``expected``, for the likely mistakes:
+    one sample without its batch axis, images without their channel axis, channels last for
+    a model that takes them first (or the other way round)."""
+    if shape == expected:
+        return "; x looks like one sample: give a batch of one, x[None] (or x.reshape(1, *x.shape))"
+    if len(expected) >= 2 and shape[1:] == expected[1:] and expected[0] == 1:
+        return "; add the channel axis: x[:, None] (or x.reshape(len(x), 1, *x.shape[1:]))"
+    if len(expected) == 3 and shape[1:] == (*expected[1:], expected[0]):
+        return "; the channels come last in x: move them first, np.transpose(x, (0, 3, 1, 2))"
+    if len(expected) == 3 and shape[1:] == (expected[2], *expected[:2]):
+        return "; the channels come first in x: move them last, np.transpose(x, (0, 2, 3, 1))"
+    return ""
 
 
 def output_units(model: Module, x: np.ndarray) -> int:
