@@ -62,6 +62,7 @@ import numpy as np
 
 from humblenet.nn.module import Module
 from humblenet.optim.optimizer import Optimizer
+from humblenet.random import default_generator
 from humblenet.tensor import Tensor
 
 __all__ = [
@@ -385,10 +386,10 @@ class _DataParallelFit:
         self._sums = np.zeros(2)
 
     def common_seed(self, seed: int | None) -> int:
-        """The shuffling seed, rank 0's (drawn there when None): all ranks must cut the same
-        global batches."""
+        """The shuffling seed, rank 0's (drawn there when None, from humblenet's default
+        generator, as a DataLoader draws it): all ranks must cut the same global batches."""
         if seed is None and self.rank == 0:
-            seed = int(np.random.SeedSequence().generate_state(1)[0])
+            seed = int(default_generator().integers(2**63))
         return int(self.comm.bcast(seed, root=0))
 
     def share(self, x_batch: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
