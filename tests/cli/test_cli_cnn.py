@@ -94,6 +94,19 @@ def test_the_cnn_file_loads_into_pytorch_and_predict_agrees(digits_cnn, tmp_path
     assert [row[0] for row in rows] == [str(int(i)) for i in expected.argmax(axis=1)]
 
 
+def test_predict_refuses_pixels_outside_0_1_with_the_fix(digits_cnn, capsys, monkeypatch):
+    """0-255 (here 0-16, the digits' own scale) pixels would give confident nonsense."""
+    folder, _ = digits_cnn
+    monkeypatch.chdir(folder)
+    raw = load_digits(flatten=True).x_test[:3] * 16
+    header = ",".join(f"pixel{i}" for i in range(64))
+    np.savetxt(folder / "raw.csv", raw, delimiter=",", header=header, comments="", fmt="%.9g")
+    check_mistake(
+        folder, capsys, ["predict", "cnn.safetensors", "--csv", "raw.csv"],
+        ["raw.csv: pixel values run from 0 to 16", "pixels in [0, 1]", "divide 0-255 pixels"],
+    )  # fmt: skip
+
+
 def test_the_cnn_exports_to_onnx_and_onnx_runtime_agrees(digits_cnn, tmp_path):
     onnxruntime = pytest.importorskip("onnxruntime")
     folder, _ = digits_cnn
