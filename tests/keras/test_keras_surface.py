@@ -200,3 +200,19 @@ def test_a_pytorch_state_dict_file_loads_into_the_matching_model(tmp_path: Path)
         humblenet.load(path)
     with pytest.raises(ValueError, match=r"0.weight: shape \(8, 4\) in the state, \(3, 4\)"):
         keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3)]).load_state_dict(path)
+
+
+def test_predict_before_fit_builds_the_model_as_keras_does() -> None:
+    """A Sequential without ``input_shape`` learns its input size from its first call, predict
+    or evaluate as well as fit; the weights it gets are the ones fit then trains."""
+    model = keras.Sequential([keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
+                              keras.layers.Dense(3, activation="softmax")])  # fmt: skip
+    x = np.random.default_rng(0).random((4, 6, 6, 1)).astype(np.float32)
+    before = model.predict(x)
+    assert before.shape == (4, 3)
+    np.testing.assert_allclose(before.sum(axis=1), 1, rtol=1e-6)
+    assert model.count_params() == (3 * 3 * 1 * 2 + 2) + (4 * 4 * 2 * 3 + 3)
+    np.testing.assert_array_equal(model.predict(x), before)  # built once, not again
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(x, np.array([0, 1, 2, 0]), epochs=1, verbose=0)
+    assert not np.array_equal(model.predict(x), before)

@@ -231,11 +231,12 @@ class Model(Module):
                 "first"
             )
 
-    def _require_built(self, what: str) -> None:
+    def _build_for(self, x: np.ndarray) -> None:
+        """Build a model that does not know its input size yet (a Sequential without
+        ``input_shape``) for the samples ``x``, as Keras builds on a model's first call: its
+        weights start as ``fit`` would start them without a seed."""
         if not getattr(self, "built", True):
-            raise RuntimeError(
-                f"{what}: the model has not been built or trained yet; call fit first"
-            )
+            self.build(x.shape[1:])  # type: ignore[attr-defined]
 
     # -- fit -----------------------------------------------------------------------------------
 
@@ -526,8 +527,8 @@ class Model(Module):
         """
         self._require_compiled("evaluate")
         batch_size = whole("evaluate", "batch_size", batch_size, minimum=1)
-        self._require_built("evaluate")
         x_array = check_x(self, x, "evaluate")
+        self._build_for(x_array)
         y_array = check_y(self, self.loss, y, x_array, "evaluate")
         logs = self._evaluate_arrays(x_array, y_array, batch_size)
         if verbose:
@@ -538,8 +539,8 @@ class Model(Module):
         """The model's outputs for ``x`` (probabilities when it ends in softmax), as a NumPy
         array, computed in evaluation mode."""
         batch_size = whole("predict", "batch_size", batch_size, minimum=1)
-        self._require_built("predict")
         x_array = check_x(self, x, "predict")
+        self._build_for(x_array)
         starts = range(0, len(x_array), batch_size)
         # Batches are independent: a model whose every module says so runs them in two threads
         # at once, each product on one BLAS thread (measured in training/threads.py).
