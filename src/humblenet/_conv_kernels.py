@@ -28,7 +28,8 @@ work held a core (load average 1.5) a forward + backward took 11.6 ms with one t
 on one thread when threadpoolctl is installed. Larger ones (64x16x28x28 -> 32: 3.6 million)
 keep BLAS's threads: on a quiet machine two threads took that forward + backward to 29.9 ms,
 and a quiet one-thread figure was not measured. Without threadpoolctl the threads are left as
-they are.
+they are. The second core is used the other way round: the batch is cut into one piece per
+core, each piece's products on one BLAS thread (``conv._batch_parts``).
 """
 
 from __future__ import annotations
