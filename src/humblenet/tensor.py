@@ -1541,13 +1541,13 @@ def relu(x: Tensor) -> Tensor:
     if pieces is None:
         out = np.maximum(xd, 0)
     else:
-        out = np.empty(xd.shape, dtype=xd.dtype)
+        out = np.empty(xd.shape, dtype=np.result_type(xd, 0))  # the dtype np.maximum gives
         spread(lambda rows: np.maximum(xd[rows], 0, out=out[rows]), pieces, len(pieces))
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         if pieces is None or g.shape != out.shape:
             return (g * (out > 0),)
-        grad = np.empty(out.shape, dtype=np.result_type(g, out))
+        grad = np.empty(out.shape, dtype=np.result_type(g, np.bool_))  # as g * (out > 0)
         spread(
             lambda rows: np.multiply(g[rows], out[rows] > 0, out=grad[rows]), pieces, len(pieces)
         )
