@@ -161,9 +161,11 @@ def row_pieces(array: Any) -> list[slice] | None:
     more), with fewer than two rows, or when there is one thread."""
     if array.size < SPREAD_ELEMENTS_FROM or array.ndim == 0 or array.shape[0] < 2:
         return None
-    n = array.shape[0]
-    threads = spread_threads(n)
-    if threads < 2:
-        return None
-    bounds = [n * k // threads for k in range(threads + 1)]
+    threads = spread_threads(array.shape[0])
+    return None if threads < 2 else even_pieces(array.shape[0], threads)
+
+
+def even_pieces(n: int, count: int) -> list[slice]:
+    """``count`` slices of ``range(n)`` in order, as even as whole numbers allow."""
+    bounds = [n * k // count for k in range(count + 1)]
     return [slice(a, b) for a, b in zip(bounds, bounds[1:])]

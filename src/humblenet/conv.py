@@ -36,7 +36,13 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from humblenet._conv_kernels import ONE_THREAD_UP_TO, conv_kernels, one_blas_thread
-from humblenet._threads import SPREAD_ELEMENTS_FROM, blas_held, spread, spread_threads
+from humblenet._threads import (
+    SPREAD_ELEMENTS_FROM,
+    blas_held,
+    even_pieces,
+    spread,
+    spread_threads,
+)
 from humblenet.tensor import Tensor
 
 Pair = tuple[int, int]
@@ -267,9 +273,7 @@ def _batch_parts(n: int, work: int) -> list[slice]:
     threads, idling after each of its calls, take a core from the second piece.)"""
     if work > ONE_THREAD_UP_TO and not blas_held():
         return [slice(0, n)]
-    threads = spread_threads(n) if n * work >= SPREAD_FROM else 1
-    bounds = [n * k // threads for k in range(threads + 1)]
-    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+    return even_pieces(n, spread_threads(n) if n * work >= SPREAD_FROM else 1)
 
 
 # What a pool's pass over one input number weighs against a multiply-add, for _batch_parts:
@@ -829,9 +833,7 @@ def _channel_parts(x3: np.ndarray) -> list[slice]:
     The float64 sums of its statistics add one number after another (no reassociation, so no
     vectorizing): on one core they took most of a CNN's batch-norm time."""
     c = x3.shape[1]
-    threads = spread_threads(c) if x3.size >= SPREAD_ELEMENTS_FROM else 1
-    bounds = [c * k // threads for k in range(threads + 1)]
-    return [slice(a, b) for a, b in zip(bounds, bounds[1:])]
+    return even_pieces(c, spread_threads(c) if x3.size >= SPREAD_ELEMENTS_FROM else 1)
 
 
 def _channel_moments(xd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
