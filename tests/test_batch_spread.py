@@ -274,3 +274,26 @@ def test_a_forked_child_spreads_with_threads_of_its_own() -> None:
         os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     assert answer == bytes([6]), "the forked child's spread did not finish"
+
+
+@pytest.mark.parametrize(
+    ("size", "kernel", "stride", "dilation", "pads"),
+    [
+        ((5, 6), (3, 3), (1, 1), (1, 1), ((1, 1), (1, 1))),
+        ((5, 6), (2, 3), (2, 1), (1, 2), ((0, 1), (2, 2))),  # "same"-like uneven pads
+        ((4, 4), (3, 2), (3, 2), (2, 1), ((3, 3), (1, 0))),  # padding wider than a stride
+        ((2, 3), (2, 2), (1, 1), (1, 1), ((4, 4), (5, 5))),  # offsets that meet only padding
+        ((7, 1), (1, 1), (2, 1), (1, 1), ((0, 2), (1, 1))),
+    ],
+)
+def test_windows_copied_without_the_padded_image(size, kernel, stride, dilation, pads):  # type: ignore[no-untyped-def]
+    """``_copy_windows`` gives the bits of the padded image's window view copied whole: the
+    pixels each kernel offset meets, and zeros (+0.0) for the padding."""
+    x = np.random.default_rng(0).standard_normal((2, 3, *size))
+    xp = np.pad(x, ((0, 0), (0, 0), *pads))
+    windows = C._windows(xp, kernel, stride, dilation)
+    expected = windows.transpose(0, 1, 4, 5, 2, 3)
+    cols = np.full(expected.shape, np.nan)
+    C._copy_windows(x, cols, stride, dilation, (pads[0][0], pads[1][0]))
+    np.testing.assert_array_equal(cols, expected)
+    assert not np.signbit(cols[cols == 0]).any()

@@ -111,3 +111,71 @@ def test_conv_input_gradient_kernel_matches_numpy(
 
     fused, plain = both_paths(monkeypatch, run)
     assert_close(fused, plain, dtype)
+
+
+def _pool_input(shape: tuple[int, ...], dtype: type, seed: int) -> np.ndarray:
+    """Values on a coarse grid, so that windows hold ties, with -0.0 beside 0.0, NaNs and
+    infinities placed among them."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-3, 3, size=shape).astype(dtype)
+    flat = x.reshape(-1)
+    picks = rng.permutation(flat.size)
+    flat[picks[:3]] = np.nan
+    flat[picks[3:6]] = -0.0
+    flat[picks[6:8]] = np.inf
+    flat[picks[8:10]] = -np.inf
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 3, 6, 8), (3, 2, 7, 5), (1, 1, 2, 2), (2, 1, 3, 9)])
+def test_max_pool_2x2_kernel_gives_the_numpy_bits(monkeypatch, shape, dtype):  # type: ignore[no-untyped-def]
+    """2x2 at stride 2: the same maxima, and the same gradient to the same winner (the first in
+    scan order among ties, none for a window whose maximum is NaN), bit for bit; odd sizes
+    leave their last row or column out, with a zero gradient there. (Only the sign of a zero
+    maximum may differ: of 0.0 and -0.0 the kernel keeps the first in scan order, as torch does,
+    while NumPy's vectorized maximum may keep either. They compare equal.)"""
+
+    def run() -> list[np.ndarray]:
+        x = Tensor(_pool_input(shape, dtype, seed=sum(shape)), requires_grad=True)
+        out = C.max_pool2d(x, 2)
+        # a gradient with a transposed layout, as an op upstream may hand over
+        g = np.random.default_rng(1).standard_normal(out.shape[::-1]).astype(dtype).T
+        out.backward(g)
+        return [out.data, x.grad]
+
+    fused, plain = both_paths(monkeypatch, run)
+    for a, b in zip(fused, plain, strict=True):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_array_equal(a, b)
+    assert np.array_equal(np.signbit(fused[1]), np.signbit(plain[1]))  # the gradient's bits
+    assert np.isnan(fused[0]).any()  # a NaN window was met
+
+
+def test_max_pool_2x2_kernel_runs_only_where_it_applies(monkeypatch):  # type: ignore[no-untyped-def]
+    """Other windows, strides, padding and ceil_mode take the NumPy path, and agree with the
+    kernel's neighbour where they overlap (a 2x2 pool of an even image with ceil_mode on)."""
+    calls = []
+    kernels = _conv_kernels.conv_kernels()
+    real = kernels.max_pool_2x2
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(kernels, "max_pool_2x2", counted)
+    x = Tensor(_pool_input((2, 2, 6, 6), np.float32, seed=3))
+    C.max_pool2d(x, 2)
+    assert len(calls) == 1
+    for options in [dict(kernel_size=3), dict(kernel_size=2, stride=1),
+                    dict(kernel_size=2, padding=1), dict(kernel_size=2, dilation=2),
+                    dict(kernel_size=(2, 1))]:
+        C.max_pool2d(x, **options)
+    assert len(calls) == 1
+    x5 = Tensor(_pool_input((2, 2, 5, 5), np.float32, seed=4))
+    C.max_pool2d(x5, 2, ceil_mode=True)  # the last windows stick out: NumPy's padded path
+    assert len(calls) == 1
+    even = C.max_pool2d(x, 2, ceil_mode=True)  # nothing sticks out: the kernel
+    assert len(calls) == 2
+    monkeypatch.setattr(C, "_use_kernels", False)
+    np.testing.assert_array_equal(even.data, C.max_pool2d(x, 2).data)

@@ -138,7 +138,7 @@ def spread(work: Callable[[Any], None], items: Iterable[Any], threads: int) -> N
         finally:
             _inside.active = False
 
-    controller = blas()
+    controller = None if _cores else blas()  # inside batches_over_cores BLAS is held already
     with controller.limit(limits=1) if controller is not None else contextlib.nullcontext():
         pool = _helpers(threads - 1)
         helpers: list[Future[None]] = [pool.submit(run) for _ in range(threads - 1)]
