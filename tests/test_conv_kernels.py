@@ -113,6 +113,23 @@ def test_conv_input_gradient_kernel_matches_numpy(
     assert_close(fused, plain, dtype)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dilation", [(1, 1), (2, 1), (1, 3)])
+def test_stride_1_scatter_gives_the_general_scatters_bits(dtype, dilation):  # type: ignore[no-untyped-def]
+    """``col2im_stride1`` sums the same numbers in the same order as ``col2im`` at stride 1."""
+    kernels = _conv_kernels.conv_kernels()
+    rng = np.random.default_rng(2)
+    kh, kw, ho, wo = 3, 2, 5, 7
+    part = rng.standard_normal((2, 3, kh, kw, ho, wo)).astype(dtype)
+    size = (ho + dilation[0] * (kh - 1), wo + dilation[1] * (kw - 1))
+    start = rng.standard_normal((2, 3, *size)).astype(dtype)
+    general, special = start.copy(), start.copy()
+    kernels.col2im(part, general, (1, 1), dilation)
+    kernels.col2im_stride1(part, special, dilation)
+    np.testing.assert_array_equal(special, general)
+    assert not np.array_equal(special, start)
+
+
 def _pool_input(shape: tuple[int, ...], dtype: type, seed: int) -> np.ndarray:
     """Values on a coarse grid, so that windows hold ties, with -0.0 beside 0.0, NaNs and
     infinities placed among them."""

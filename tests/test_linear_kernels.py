@@ -97,3 +97,34 @@ def test_gelu_gives_the_same_bits_with_and_without_the_kernel(monkeypatch, dtype
     for got, want in zip(fused, reference, strict=True):
         assert got.dtype == want.dtype == dtype
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(), (7,), (3, 5), (64, 8, 30, 30)])
+def test_relu_backward_kernel_gives_the_numpy_bits(monkeypatch, dtype, shape) -> None:
+    """The standalone ReLU's backward (``Tensor.relu``, ``nn.ReLU``) through ``relu_grad``, whole
+    and, for the large array, in the pieces that ``spread`` shares out: the bits of NumPy's
+    ``g * (out > 0)``, with -0, NaN and infinite gradients where the unit is off and on."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    flat_x, flat_g = x.reshape(-1), g.reshape(-1)
+    flat_x[:1] = -0.0
+    if flat_x.size > 4:
+        flat_x[1:3] = -1.0
+        flat_x[3] = 2.0
+        flat_g[1:4] = [np.inf, np.nan, -np.inf]
+
+    def grads() -> np.ndarray:
+        xt = Tensor(x, requires_grad=True)
+        with np.errstate(invalid="ignore"):  # inf * 0 on NumPy's path, by design
+            xt.relu().backward(g)
+        return xt.grad
+
+    assert _linear_kernels.linear_kernels() is not None
+    fused = grads()
+    monkeypatch.setitem(_linear_kernels._kernels, "linear", None)
+    reference = grads()
+    assert fused.dtype == reference.dtype == dtype
+    np.testing.assert_array_equal(fused, reference)
+    assert np.array_equal(np.signbit(fused), np.signbit(reference))

@@ -240,7 +240,10 @@ def _input_grad_compiled(
     step = _chunk(n, wt.shape[0] * wt.shape[1] * gm.shape[-1] * gm.itemsize)
     for s in range(0, n, step):
         part = np.matmul(wt, gm[s : s + step]).reshape(-1, c, *kernel, *out)
-        kernels.col2im(part, gxp[s : s + step], stride, dilation)
+        if stride == (1, 1):
+            kernels.col2im_stride1(part, gxp[s : s + step], dilation)
+        else:
+            kernels.col2im(part, gxp[s : s + step], stride, dilation)
 
 
 def _input_grad_rows(

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from humblenet import devices
+from humblenet import _linear_kernels, devices
 from humblenet._threads import row_pieces, spread
 from humblenet.validation import number, whole
 
@@ -1545,6 +1545,19 @@ def relu(x: Tensor) -> Tensor:
         spread(lambda rows: np.maximum(xd[rows], 0, out=out[rows]), pieces, len(pieces))
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        kernels = _linear_kernels.linear_kernels()
+        if kernels is not None and _linear_kernels.flat_pair(g, out):
+            grad = np.empty(out.shape, dtype=g.dtype)  # one compiled pass, the same bits
+            if pieces is None:
+                kernels.relu_grad(g.reshape(-1), out.reshape(-1), grad.reshape(-1))
+                return (grad,)
+
+            def mask(rows: slice) -> None:
+                flat = [a[rows].reshape(-1) for a in (g, out, grad)]
+                kernels.relu_grad(*flat)
+
+            spread(mask, pieces, len(pieces))
+            return (grad,)
         if pieces is None or g.shape != out.shape:
             return (g * (out > 0),)
         grad = np.empty(out.shape, dtype=np.result_type(g, np.bool_))  # as g * (out > 0)
