@@ -414,7 +414,11 @@ def _conv(
 
         def backward_part(part: slice) -> None:
             if per_sample is not None:
-                np.matmul(cols[part], gm[part].swapaxes(-1, -2), out=per_sample[part])
+                # g's transpose copied first: OpenBLAS multiplies by a C-ordered matrix faster
+                # than by a transposed view (64x16x14x14 -> 32, one thread: 1.07 + 0.14 ms for
+                # the copy, against 1.6 ms)
+                gt = np.ascontiguousarray(gm[part].swapaxes(-1, -2))
+                np.matmul(cols[part], gt, out=per_sample[part])
             if per_sample_bias is not None:
                 np.sum(g[part], axis=(2, 3), out=per_sample_bias[part])
             if gxp is None:
