@@ -312,6 +312,10 @@ def _batch_parts(n: int, work: int) -> list[slice]:
 # 64x16x28x28 (0.8 million numbers, 2x2) already gains from two threads.
 POOL_WORK = 16
 
+# The weight gradient copies g's transpose for columns of at least this many rows (in_channels /
+# groups x kh x kw): see ``_conv``'s backward.
+TRANSPOSE_G_FROM = 64
+
 # Convolutions of at least this many multiply-adds (the whole batch) run in halves on two
 # threads; below it one thread does all (the hand-off costs tens of microseconds).
 SPREAD_FROM = 4_000_000
@@ -414,10 +418,14 @@ def _conv(
 
         def backward_part(part: slice) -> None:
             if per_sample is not None:
-                # g's transpose copied first: OpenBLAS multiplies by a C-ordered matrix faster
-                # than by a transposed view (64x16x14x14 -> 32, one thread: 1.07 + 0.14 ms for
-                # the copy, against 1.6 ms)
-                gt = np.ascontiguousarray(gm[part].swapaxes(-1, -2))
+                # g's transpose copied first where each of its numbers meets enough rows of
+                # the columns: OpenBLAS multiplies by a C-ordered matrix faster than by a
+                # transposed view (64x16x14x14 -> 32, kk 144, one thread: 1.07 + 0.14 ms for
+                # the copy, against 1.6 ms), but for kk 9 (64x1x28x28 -> 16) the copy costs
+                # more than it saves (0.20 + 0.3 against 0.17 ms)
+                gt = gm[part].swapaxes(-1, -2)
+                if kk >= TRANSPOSE_G_FROM:
+                    gt = np.ascontiguousarray(gt)
                 np.matmul(cols[part], gt, out=per_sample[part])
             if per_sample_bias is not None:
                 np.sum(g[part], axis=(2, 3), out=per_sample_bias[part])
