@@ -130,6 +130,35 @@ def test_stride_1_scatter_gives_the_general_scatters_bits(dtype, dilation):  # t
     assert not np.array_equal(special, start)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    ("size", "kernel", "dilation", "pads"),
+    [
+        ((6, 5), (3, 3), (1, 1), ((1, 1), (1, 1))),
+        ((6, 5), (3, 3), (1, 1), ((0, 0), (0, 0))),
+        ((5, 5), (2, 2), (1, 1), ((0, 1), (0, 1))),  # "same" with an even kernel: bottom, right
+        ((5, 7), (2, 3), (2, 1), ((0, 2), (2, 0))),
+        ((3, 4), (3, 2), (1, 3), ((2, 2), (1, 3))),
+        ((2, 2), (2, 2), (1, 1), ((4, 4), (5, 5))),  # some offsets meet only padding
+        ((1, 9), (1, 4), (1, 2), ((0, 0), (3, 3))),
+    ],
+)
+def test_stride_1_windows_kernel_gives_the_numpy_copys_bits(dtype, size, kernel, dilation, pads):  # type: ignore[no-untyped-def]
+    """``im2col_stride1`` writes the numbers ``conv._copy_windows`` writes (the image's pixels,
+    +0.0 in the padding), for padding on any side (the bottom and right padding follow from the
+    output size) and dilation."""
+    kernels = _conv_kernels.conv_kernels()
+    x = np.random.default_rng(3).standard_normal((2, 3, *size)).astype(dtype)
+    out = [n + sum(p) - d * (k - 1) for n, k, d, p in zip(size, kernel, dilation, pads)]
+    shape = (2, 3, *kernel, *out)
+    expected, got = np.full(shape, np.nan, dtype), np.full(shape, np.nan, dtype)
+    top_left = (pads[0][0], pads[1][0])
+    C._copy_windows(x, expected, (1, 1), dilation, top_left)
+    kernels.im2col_stride1(x, got, dilation, top_left)
+    np.testing.assert_array_equal(got, expected)
+    assert not np.signbit(got[got == 0]).any()
+
+
 def _pool_input(shape: tuple[int, ...], dtype: type, seed: int) -> np.ndarray:
     """Values on a coarse grid, so that windows hold ties, with -0.0 beside 0.0, NaNs and
     infinities placed among them."""

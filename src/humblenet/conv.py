@@ -366,8 +366,10 @@ def _conv(
     # product with the weight is NCHW already, and the gradients need no transposed copies
     # (64x16x28x28 -> 32, 3x3, forward + backward: 48 ms in the (C, kh, kw, N, Ho, Wo) layout
     # with its transposes, see benchmarks/bench_conv.py for the figure now).
+    kernels = _kernels()
+    compiled_windows = kernels is not None and stride == (1, 1)
     cols_6d = np.empty((n, c, kh, kw, ho, wo), dtype=xd.dtype)
-    if not padded:
+    if not padded and not compiled_windows:
         windows = _windows(xd, (kh, kw), stride, dilation)[:, :, :ho, :wo]
         windows = windows.transpose(0, 1, 4, 5, 2, 3)
     cols = cols_6d.reshape(n, groups, kk, ho * wo)
@@ -381,7 +383,9 @@ def _conv(
     parts = _batch_parts(n, work)
 
     def forward(part: slice) -> None:
-        if padded:
+        if compiled_windows:
+            kernels.im2col_stride1(xd[part], cols_6d[part], dilation, (pt, pl))
+        elif padded:
             _copy_windows(xd[part], cols_6d[part], stride, dilation, (pt, pl))
         else:
             np.copyto(cols_6d[part], windows[part])
