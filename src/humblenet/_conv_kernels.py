@@ -81,25 +81,46 @@ def _channel_moments(x: Any, mean: Any, var: Any, lo: Any, hi: Any) -> None:
     """Per channel ``lo <= c < hi`` of ``x (N, C, P)``: the mean and the biased variance, in two
     passes (the second over the centred values, so no cancellation), accumulated in float64.
 
+    Each sum runs in four accumulators, numbers ``p`` with ``p % 4 == k`` in the ``k``-th, added
+    together at the end: one accumulator makes every addition wait for the one before (its
+    latency, about 4 cycles), four keep the adder busy (64x32x28x28, forward + backward, one
+    thread: 5.6 ms with one accumulator). The order is fixed, so each channel's numbers do not
+    depend on anything but its values.
+
     These kernels take a range of channels so that threads can share the channels out
     (``conv._channel_parts``): each channel's numbers do not depend on the range."""
     n_, _, p_ = x.shape
     count = n_ * p_
+    full = p_ - p_ % 4
     for c in range(lo, hi):
-        total = 0.0
+        s0 = s1 = s2 = s3 = 0.0
         for n in range(n_):
             row = x[n, c]
-            for p in range(p_):
-                total += row[p]
-        m = total / count
-        squares = 0.0
+            for p in range(0, full, 4):
+                s0 += row[p]
+                s1 += row[p + 1]
+                s2 += row[p + 2]
+                s3 += row[p + 3]
+            for p in range(full, p_):
+                s0 += row[p]
+        m = ((s0 + s1) + (s2 + s3)) / count
+        s0 = s1 = s2 = s3 = 0.0
         for n in range(n_):
             row = x[n, c]
-            for p in range(p_):
+            for p in range(0, full, 4):
+                d0 = row[p] - m
+                d1 = row[p + 1] - m
+                d2 = row[p + 2] - m
+                d3 = row[p + 3] - m
+                s0 += d0 * d0
+                s1 += d1 * d1
+                s2 += d2 * d2
+                s3 += d3 * d3
+            for p in range(full, p_):
                 d = row[p] - m
-                squares += d * d
+                s0 += d * d
         mean[c] = m
-        var[c] = squares / count
+        var[c] = ((s0 + s1) + (s2 + s3)) / count
 
 
 def _normalize_forward(
@@ -138,17 +159,31 @@ def _normalize_backward(
     means to that dtype, so the last loop runs in it. Channels ``lo <= c < hi`` only."""
     n_, _, p_ = x.shape
     count = n_ * p_
+    full = p_ - p_ % 4
     for c in range(lo, hi):
         m, s = mean[c], inv_std[c]
-        sum_g = 0.0
-        sum_gx = 0.0
+        # four accumulators for each sum, as in _channel_moments
+        g0 = g1 = g2 = g3 = 0.0
+        h0 = h1 = h2 = h3 = 0.0
         for n in range(n_):
             row = x[n, c]
             grow = g[n, c]
-            for p in range(p_):
+            for p in range(0, full, 4):
+                v0, v1, v2, v3 = grow[p], grow[p + 1], grow[p + 2], grow[p + 3]
+                g0 += v0
+                g1 += v1
+                g2 += v2
+                g3 += v3
+                h0 += v0 * ((row[p] - m) * s)
+                h1 += v1 * ((row[p + 1] - m) * s)
+                h2 += v2 * ((row[p + 2] - m) * s)
+                h3 += v3 * ((row[p + 3] - m) * s)
+            for p in range(full, p_):
                 gv = grow[p]
-                sum_g += gv
-                sum_gx += gv * ((row[p] - m) * s)
+                g0 += gv
+                h0 += gv * ((row[p] - m) * s)
+        sum_g = (g0 + g1) + (g2 + g3)
+        sum_gx = (h0 + h1) + (h2 + h3)
         sums[0, c] = sum_g
         sums[1, c] = sum_gx
         a = scale[c] * s
