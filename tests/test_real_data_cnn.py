@@ -34,9 +34,11 @@ def test_small_cnn_reaches_091_in_three_epochs(fashion):
     in [0, 1]; Adam, batch 64, learning rate 2e-3 for two epochs and 2e-4 for a third (the
     shuffles seeded 0, 1, 2); sparse categorical cross-entropy; scored on the 10,000 test
     images. Measured: 0.9119 (0.8772 and 0.8920 after epochs 1 and 2; 0.9114 before fit held
-    BLAS to one thread for convolutional models, which moves the dense head's last bits);
-    about 12 s an epoch on a quiet 2-core machine (25 s before the batch was shared over both
-    cores), up to 90 s when six processes share it. The MLPs of
+    BLAS to one thread for convolutional models, which moves the dense head's last bits; the
+    same three figures again with the compiled im2col, col2im and max-pool loops, whose sums
+    run in other orders); about 8 s an epoch on a quiet 2-core machine (12 s before those
+    loops, 25 s before the batch was shared over both cores), up to 90 s when six processes
+    share it. The MLPs of
     test_real_data.py stay below 0.89.
     """
     x_train, x_test = fashion.x_train[:, None], fashion.x_test[:, None]  # (N, 1, 28, 28)
