@@ -5,11 +5,13 @@ Each has PyTorch's semantics and argument names: images are ``(N, C, H, W)`` (se
 a primitive with its forward beside its backward, written as a few large NumPy calls:
 
 - a convolution copies its windows into one matrix per sample and group (one copy of the
-  strided window view, laid out so that the products with the weight give NCHW directly and the
-  gradients need no transposed copies); its input gradient is scattered back with one strided
+  strided window view, or per kernel offset when there is padding, or a compiled loop at
+  stride 1, laid out so that the products with the weight give NCHW directly and the
+  gradients need no transposed copy of the columns); its input gradient is scattered back with one strided
   ``+=`` per kernel offset (kh × kw of them), measured faster than ``np.add.at``;
 - pooling reads strided slices of the (padded) input, one per kernel offset; max-pool's backward
-  finds the winners by comparing the same slices with the output;
+  finds the winners by comparing the same slices with the output (a 2x2 pool at stride 2 runs
+  a compiled loop instead, which keeps each window's winner from the forward);
 - batch and layer norm compute the textbook statistics and the fused backward.
 
 The convolutions and max-pool (and ReLU, in ``tensor.py``) cut a large batch into one piece
