@@ -10,6 +10,7 @@ alternate (humblenet, PyTorch, humblenet, ...) so that a loaded machine slows bo
     python benchmarks/bench_cnn_epoch.py                  # 60,000 images, 3 runs each
     python benchmarks/bench_cnn_epoch.py --samples 6000   # a tenth of an epoch
     python benchmarks/bench_cnn_epoch.py --profile        # also where humblenet's time goes
+    python benchmarks/bench_cnn_epoch.py --batch-norm     # small_cnn: a BatchNorm2d in each block
 
 It prints the median time of each, the ratio humblenet / PyTorch (above 1: slower) and, with
 ``--profile``, humblenet's time per operation (forward and backward of each op, summed).
@@ -29,6 +30,7 @@ import numpy as np
 import humblenet
 import humblenet.data
 from humblenet import nn, optim
+from humblenet.models import small_cnn
 
 try:
     import torch
@@ -36,8 +38,12 @@ except ImportError:  # pragma: no cover - the benchmark needs PyTorch as its bas
     sys.exit('the benchmark compares with PyTorch: pip install "torch==2.13.0"')
 
 
-def build_pair() -> tuple[humblenet.Sequential, torch.nn.Sequential]:
-    """The same CNN in both libraries; torch's starts from humblenet's weights."""
+def build_pair(batch_norm: bool = False) -> tuple[humblenet.Sequential, torch.nn.Sequential]:
+    """The same CNN in both libraries; torch's starts from humblenet's weights. With
+    ``batch_norm``, ``humblenet.models.small_cnn`` (the network ``tests/test_real_data_cnn.py``
+    trains to 0.91; logits out) and its twin with a ``BatchNorm2d`` after each convolution."""
+    if batch_norm:
+        return _build_batch_norm_pair()
     model = humblenet.Sequential(
         [
             nn.Conv2d(1, 16, 3, padding=1, seed=0),
@@ -57,6 +63,26 @@ def build_pair() -> tuple[humblenet.Sequential, torch.nn.Sequential]:
         tn.ReLU(),
         tn.MaxPool2d(2),
         tn.Conv2d(16, 32, 3, padding=1),
+        tn.ReLU(),
+        tn.MaxPool2d(2),
+        tn.Flatten(),
+        tn.Linear(32 * 7 * 7, 10),
+    )
+    copy_weights(model, reference)
+    return model, reference
+
+
+def _build_batch_norm_pair() -> tuple[humblenet.Sequential, torch.nn.Sequential]:
+    model = small_cnn(channels=1, image_size=28, num_classes=10, seed=0, activation=None)
+    model.build((1, 28, 28))
+    tn = torch.nn
+    reference = tn.Sequential(
+        tn.Conv2d(1, 16, 3, padding=1),
+        tn.BatchNorm2d(16),
+        tn.ReLU(),
+        tn.MaxPool2d(2),
+        tn.Conv2d(16, 32, 3, padding=1),
+        tn.BatchNorm2d(32),
         tn.ReLU(),
         tn.MaxPool2d(2),
         tn.Flatten(),
@@ -163,6 +189,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="PyTorch's threads")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument(
+        "--batch-norm", action="store_true", help="small_cnn: a BatchNorm2d in each block"
+    )
+    parser.add_argument(
         "--clock",
         choices=("wall", "cpu"),
         default="wall",
@@ -175,7 +204,7 @@ def main() -> None:
     x = ds.x_train[: args.samples, None].astype(np.float32)  # (N, 1, 28, 28)
     y = ds.y_train[: args.samples].astype(np.int64)
     x_t, y_t = torch.from_numpy(x), torch.from_numpy(y)
-    model, reference = build_pair()
+    model, reference = build_pair(args.batch_norm)
     initial = model.state_dict()
 
     def run_humblenet() -> None:
@@ -188,9 +217,12 @@ def main() -> None:
 
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     medians = alternate({"humblenet": run_humblenet, "pytorch": run_torch}, args.repeats, clock)
-    print(f"one epoch of the CNN, {len(x)} images, batch 64, Adam, float32 ({args.clock} time):")
-    print(f"  humblenet {medians['humblenet']:.2f} s   PyTorch {medians['pytorch']:.2f} s   "
-          f"ratio {medians['humblenet'] / medians['pytorch']:.2f}x")
+    name = "small_cnn (with batch norm)" if args.batch_norm else "the CNN"
+    print(f"one epoch of {name}, {len(x)} images, batch 64, Adam, float32 ({args.clock} time):")
+    print(
+        f"  humblenet {medians['humblenet']:.2f} s   PyTorch {medians['pytorch']:.2f} s   "
+        f"ratio {medians['humblenet'] / medians['pytorch']:.2f}x"
+    )
     if args.profile:
         model.load_state_dict(initial)
         profile(model, x, y, 64)
