@@ -186,3 +186,29 @@ def test_a_channels_first_image_gets_a_hint_to_move_its_channels() -> None:
     with pytest.raises(ValueError, match="larger than") as error:  # channels last: no hint
         keras.layers.Conv2D(8, 5)(Tensor(np.zeros((2, 3, 3, 8), np.float32)))
     assert "channels first" not in str(error.value)
+
+
+def test_a_channels_first_batch_gets_the_hint_when_the_model_builds_from_it() -> None:
+    """A Sequential without ``Input`` works its shapes out from the first batch: an (N, 1, 28,
+    28) batch makes the kernel larger than the 1-pixel 'height' there, and the error says so
+    and how to move the channels (it used to give the next Dense a negative size, and
+    ``math domain error`` from its initializer)."""
+    model = keras.Sequential(
+        [keras.layers.Conv2D(4, 3), keras.layers.MaxPooling2D(), keras.layers.Flatten(),
+         keras.layers.Dense(2)]
+    )  # fmt: skip
+    with pytest.raises(ValueError, match=r"Conv2D: the window \(span 3\) is larger.*\(0, 2, 3, 1\)"):
+        model.predict(np.ones((2, 1, 28, 28), np.float32))
+    pool = keras.Sequential([keras.layers.MaxPooling2D(4), keras.layers.Flatten()])
+    with pytest.raises(ValueError, match=r"MaxPooling2D: the window \(span 4\) is larger"):
+        pool.predict(np.ones((2, 3, 9, 9), np.float32))
+    # channels last, the same model builds and predicts
+    assert model.predict(np.ones((2, 28, 28, 1), np.float32)).shape == (2, 2)
+
+
+def test_a_channels_first_batch_into_a_built_conv_gets_the_hint() -> None:
+    """A Conv2D built for (28, 28, 1) given (N, 1, 28, 28): the channel count mismatch says the
+    input looks channels first, and how to move the channels."""
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Conv2D(4, 3)])
+    with pytest.raises(ValueError, match=r"has 28 channels.*looks channels first.*\(0, 2, 3, 1\)"):
+        model(Tensor(np.ones((2, 1, 28, 28), np.float32)))

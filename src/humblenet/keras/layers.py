@@ -113,6 +113,47 @@ def _same_pads(size: int, kernel: int, stride: int, dilation: int) -> tuple[int,
     return total // 2, total - total // 2
 
 
+def _looks_channels_first(sample: tuple[int, ...]) -> bool:
+    """Whether a sample ``(H, W, C)`` is more likely ``(C, H, W)``: a first axis of at most 4
+    (grey, RGB, RGBA) before two larger ones."""
+    return len(sample) == 3 and sample[0] <= 4 < min(sample[1:])
+
+
+def _channels_first_hint(shape: tuple[int, ...] | str) -> str:
+    return (
+        f"The input {shape} looks channels first: Keras-style layers take channels last, "
+        "(N, H, W, C); move them with np.transpose(x, (0, 2, 3, 1)) or x.permute(0, 2, 3, 1)"
+    )
+
+
+def _window_sizes(
+    owner: str,
+    sample: tuple[int, ...],
+    kernel: tuple[int, int],
+    strides: tuple[int, int],
+    dilation: tuple[int, int],
+    pads: tuple[tuple[int, int], tuple[int, int]],
+) -> list[int]:
+    """The output height and width of a window op on a sample ``(H, W, C)``; a window larger
+    than the padded image is refused here, when the model's shapes are worked out, rather than
+    giving a negative size to the next layer."""
+    sizes = []
+    for n, (a, b), k, s, d in zip(sample[:2], pads, kernel, strides, dilation):
+        size = (n + a + b - d * (k - 1) - 1) // s + 1
+        if size < 1:
+            message = (
+                f"{owner}: the window (span {d * (k - 1) + 1}) is larger than the padded input "
+                f"({n + a + b}) of the samples {tuple(sample)}; use a smaller kernel or pool "
+                "size, or padding='same'"
+            )
+            if _looks_channels_first(tuple(sample)):
+                batch = "(N, " + ", ".join(str(n) for n in sample) + ")"
+                message += f". {_channels_first_hint(batch)}"
+            raise ValueError(message)
+        sizes.append(size)
+    return sizes
+
+
 def _nchw(x: Tensor) -> Tensor:
     return x.permute(0, 3, 1, 2)
 
@@ -207,12 +248,9 @@ class Conv2D(Layer):
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         pads = self._pads(input_shape[0], input_shape[1])
-        sizes = [
-            (n + a + b - d * (k - 1) - 1) // s + 1
-            for n, (a, b), k, s, d in zip(
-                input_shape[:2], pads, self.kernel_size, self.strides, self.dilation_rate
-            )
-        ]
+        sizes = _window_sizes(
+            "Conv2D", input_shape, self.kernel_size, self.strides, self.dilation_rate, pads
+        )
         return (*sizes, self.filters)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -232,12 +270,11 @@ class Conv2D(Layer):
                 self.groups,
             )
         except ValueError as error:
-            if x.ndim == 4 and x.shape[1] <= 4 < min(x.shape[2:]) and "larger than" in str(error):
-                raise ValueError(
-                    f"{error}. The input {x.shape} looks channels first: Keras-style layers "
-                    "take channels last, (N, H, W, C); move them with np.transpose(x, (0, 2, "
-                    "3, 1)) or x.permute(0, 2, 3, 1)"
-                ) from None
+            found = str(error)
+            if x.ndim == 4 and _looks_channels_first(x.shape[1:]) and (
+                "larger than" in found or "channel" in found
+            ):
+                raise ValueError(f"{found}. {_channels_first_hint(tuple(x.shape))}") from None
             raise
         out = _nhwc(out)
         return out if self._activation is None else self._activation.forward(out)
@@ -318,9 +355,10 @@ class _Pooling2D(Layer):
         self.padding = padding
 
     def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        h, w, c = input_shape
-        (kh, kw), (sh, sw) = self.pool_size, self.strides
-        return ((h - kh) // sh + 1, (w - kw) // sw + 1, c)
+        no_pads = ((0, 0), (0, 0))
+        owner = type(self).__name__
+        h, w = _window_sizes(owner, input_shape, self.pool_size, self.strides, (1, 1), no_pads)
+        return (h, w, input_shape[-1])
 
     def _pool(self, x: Tensor) -> Tensor:
         raise NotImplementedError

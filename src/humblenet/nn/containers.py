@@ -123,12 +123,16 @@ class Sequential(_LayerList):
     def build(self, input_shape: Iterable[int]) -> None:
         """Create every layer's weights for inputs of shape ``input_shape`` (without the batch)."""
         shape = tuple(int(n) for n in input_shape)
-        self.input_shape = shape
+        # every layer's input shape first: a shape that does not fit (a window larger than its
+        # image) is refused before any layer makes weights for the wrong size
+        shapes = [shape]
         for layer in self.layers:
+            shapes.append(output_shape(layer, shapes[-1]))
+        for layer, shape in zip(self.layers, shapes):
             build = getattr(layer, "build", None)
             if build is not None:
                 build(shape)
-            shape = output_shape(layer, shape)
+        self.input_shape = shapes[0]
         self.built = True
 
     def forward(self, x: Tensor) -> Tensor:
