@@ -314,6 +314,23 @@ def test_save_refuses_a_model_without_weights(tmp_path: Path) -> None:
     assert os.listdir(tmp_path) == []
 
 
+def test_save_says_a_torch_style_model_needs_its_input_shape(tmp_path: Path) -> None:
+    """A torch-style Sequential has its weights at once, but not its input shape until it is
+    built or called: the error says that (not "no weights yet"), and its fix works."""
+    from humblenet import Tensor, nn
+
+    model = Sequential([nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(64, 2)])
+    path = tmp_path / "model.safetensors"
+    with pytest.raises(ValueError, match=r"does not know its input shape.*model\.build") as error:
+        model.save(path)
+    assert "no weights yet" not in str(error.value)
+    assert os.listdir(tmp_path) == []
+    model.build((1, 4, 4))
+    model.save(path)
+    x = np.random.default_rng(0).random((2, 1, 4, 4)).astype(np.float32)
+    np.testing.assert_array_equal(load(path).predict(x), model.predict(x))
+
+
 def test_save_checks_the_metadata_it_is_given(tmp_path: Path) -> None:
     path = tmp_path / "model.safetensors"
     with pytest.raises(ValueError, match="2 class_names given, but the model has 3 outputs"):
@@ -563,3 +580,48 @@ def test_a_newer_format_asks_for_an_upgrade(saved: Path) -> None:
     header["__metadata__"]["format_version"] = "2"
     join(saved, header, body)
     refused(saved, "humblenet format 2, .* this humblenet reads format 1. Upgrade humblenet")
+
+
+def test_a_torch_style_module_saves_and_loads_its_state_dict_as_torch_code_does(
+    tmp_path: Path,
+) -> None:
+    """``humblenet.save(model.state_dict(), path)`` writes the weights alone (the torch idiom),
+    a file torch's safetensors reader takes; ``humblenet.load(path, model=...)`` puts them back
+    into a module of the user's own class, batch norm's statistics included. A file name
+    given to ``load_state_dict`` gets a TypeError that names the fix (it used to read the
+    string as a dict of its letters)."""
+    import torch
+
+    import humblenet
+    from humblenet import Tensor, nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            self.body = nn.Sequential(
+                nn.Conv2d(1, 3, 3, padding=1, seed=0), nn.BatchNorm2d(3), nn.ReLU(),
+                nn.Flatten(), nn.Linear(48, 2, seed=1),
+            )  # fmt: skip
+
+        def forward(self, x: Tensor) -> Tensor:
+            return self.body(x)
+
+    x = Tensor(np.random.default_rng(0).random((4, 1, 4, 4)).astype(np.float32))
+    model = Net()
+    model(x)  # training mode: the running statistics move
+    model.eval()
+    expected = model(x).data
+    path = tmp_path / "weights.safetensors"
+    humblenet.save(model.state_dict(), path)
+    from safetensors.torch import load_file
+
+    stored = load_file(str(path))
+    assert set(stored) == set(model.state_dict())
+    assert stored["body.1.num_batches_tracked"].dtype == torch.int64
+    again = humblenet.load(path, model=Net())
+    again.eval()
+    np.testing.assert_array_equal(again(x).data, expected)
+    with pytest.raises(TypeError, match=r"not a file name.*humblenet\.load\(path, model=model\)"):
+        Net().load_state_dict(str(path))
+    with pytest.raises(TypeError, match="state dict maps names to arrays"):
+        humblenet.save({"w": np.array(["a"])}, tmp_path / "bad.safetensors")
+    assert sorted(os.listdir(tmp_path)) == ["weights.safetensors"]

@@ -156,11 +156,17 @@ def _check_flat(model: Module, where: str) -> Sequential:
         raise TypeError(
             f"{where}: expected a humblenet Sequential model, got {type(model).__name__}; the "
             "file holds a Sequential's architecture. For a model of your own class, save the "
-            "weights (model.save_weights(path), or humblenet.io.safetensors.save_state_dict("
-            "model, path) for any module) and load them into a new instance "
-            "(model.load_state_dict(path), or humblenet.load(path, model=model))"
+            "weights (humblenet.save(model.state_dict(), path), as torch.save takes them) and "
+            "load them into a new instance (humblenet.load(path, model=model))"
         )
     if not model.built or model.input_shape is None:
+        if any(True for _ in model.parameters()):  # torch-style layers make weights at once
+            raise ValueError(
+                f"{where}: the model does not know its input shape yet, which the file records "
+                "beside the weights; call model.build(shape) with one sample's shape (e.g. "
+                "model.build((1, 28, 28)) for grey 28x28 images) or run a batch through it "
+                "(model(x)) first"
+            )
         raise ValueError(
             f"{where}: the model has no weights yet; build it first (give the first layer an "
             "input_shape, call model.build(shape), or train it)"
@@ -315,7 +321,7 @@ def _checksum(tensors: dict[str, tuple[str, list[int], bytes]], metadata: dict[s
 
 
 def save(
-    model: Module,
+    model: Module | dict[str, Any],
     path: str | os.PathLike[str],
     *,
     class_names: list[str] | None = None,
@@ -328,7 +334,10 @@ def save(
     """Write ``model`` (weights, architecture and metadata) to a safetensors file, atomically.
 
     Args:
-        model: a built ``Sequential`` of humblenet layers.
+        model: a built ``Sequential`` of humblenet layers; or a state dict
+            (``model.state_dict()`` of any module, as ``torch.save`` takes it), written alone
+            as weights (the metadata arguments are for a model), which
+            ``humblenet.load(path, model=model)`` loads back.
         path: the file to write (``.safetensors`` by convention); replaced if it exists.
         class_names: one name per output class (two for a single sigmoid output).
         feature_names: one name per input feature.
@@ -347,6 +356,10 @@ def save(
     The optimizer and its state are not saved: compile the loaded model again to train on.
     """
     safetensors = _import_safetensors()
+    if isinstance(model, dict):  # torch.save(model.state_dict(), path): the weights alone
+        check_suffix(path, ".safetensors", "save", "a safetensors weights file")
+        _save_arrays(model, path)
+        return
     check_suffix(path, ".safetensors", "save", "a safetensors model file")
     model = _check_flat(model, "save")
     metadata = _metadata(
@@ -596,8 +609,9 @@ def _read_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
             path,
             "the file has no humblenet architecture in its metadata: it holds weights only (a "
             "PyTorch state_dict saved with safetensors, or weights saved by humblenet)",
-            "Build the matching model and load the weights into it: "
-            "model.load_state_dict(path), or humblenet.load(path, model=model)",
+            "Build the matching model and load the weights into it: humblenet.load(path, "
+            "model=model), or model.load_state_dict(humblenet.io.safetensors.read_state_dict("
+            "path))",
         )
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise _refuse(path, "__metadata__ is not an object of text values", _DAMAGED)
@@ -773,9 +787,23 @@ def read_state_dict(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
 def save_state_dict(model: Module, path: str | os.PathLike[str]) -> None:
     """Write ``model.state_dict()`` alone (weights and buffers, PyTorch's names), atomically, as a
     safetensors file that ``safetensors.torch.load_file`` and :func:`read_state_dict` read."""
-    safetensors = _import_safetensors()
     check_suffix(path, ".safetensors", "save_weights", "a safetensors weights file")
-    arrays = {name: as_stored(array) for name, array in model.state_dict().items()}
+    _save_arrays(model.state_dict(), path)
+
+
+def _save_arrays(state: dict[Any, Any], path: str | os.PathLike[str]) -> None:
+    """A state dict (names to arrays or tensors) as a safetensors file, atomically; every value
+    checked first, so a refused one writes nothing."""
+    safetensors = _import_safetensors()
+    arrays = {}
+    for name, value in state.items():
+        array = np.asarray(getattr(value, "data", value))
+        if not isinstance(name, str) or array.dtype.name not in _SAFETENSORS_DTYPES:
+            raise TypeError(
+                f"save: a state dict maps names to arrays of float16, float32, float64, int32 "
+                f"or int64 (model.state_dict() gives one); {name!r} holds {array.dtype}"
+            )
+        arrays[name] = as_stored(array)
     write_atomically(path, safetensors.numpy.save(arrays))
 
 

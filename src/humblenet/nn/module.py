@@ -27,6 +27,8 @@ layer class.
 
 from __future__ import annotations
 
+import os
+
 from collections.abc import Iterator
 from typing import Any
 
@@ -253,6 +255,12 @@ class Module:
             ValueError: a missing or unexpected key (with ``strict``), or a shape that differs,
                 naming the keys and both shapes.
         """
+        if isinstance(state, str | os.PathLike):
+            raise TypeError(
+                f"load_state_dict takes a dict of arrays, as torch's does, not a file name "
+                f"({str(state)!r}); read the file first: humblenet.load(path, model=model), or "
+                "model.load_state_dict(humblenet.io.safetensors.read_state_dict(path))"
+            )
         own = self._state_tensors()
         for key, value in self._checked_state(state, strict).items():
             np.copyto(own[key].data, value, casting="unsafe")
