@@ -7,8 +7,9 @@ a primitive with its forward beside its backward, written as a few large NumPy c
 - a convolution copies its windows into one matrix per sample and group (one copy of the
   strided window view, or per kernel offset when there is padding, or a compiled loop at
   stride 1, laid out so that the products with the weight give NCHW directly and the
-  gradients need no transposed copy of the columns); its input gradient is scattered back with one strided
-  ``+=`` per kernel offset (kh × kw of them), measured faster than ``np.add.at``;
+  gradients need no transposed copy of the columns); its input gradient is scattered back
+  with one strided ``+=`` per kernel offset (kh × kw of them), measured faster than
+  ``np.add.at``;
 - pooling reads strided slices of the (padded) input, one per kernel offset; max-pool's backward
   finds the winners by comparing the same slices with the output (a 2x2 pool at stride 2 runs
   a compiled loop instead, which keeps each window's winner from the forward);

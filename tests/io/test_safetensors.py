@@ -317,7 +317,7 @@ def test_save_refuses_a_model_without_weights(tmp_path: Path) -> None:
 def test_save_says_a_torch_style_model_needs_its_input_shape(tmp_path: Path) -> None:
     """A torch-style Sequential has its weights at once, but not its input shape until it is
     built or called: the error says that (not "no weights yet"), and its fix works."""
-    from humblenet import Tensor, nn
+    from humblenet import nn
 
     model = Sequential([nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(64, 2)])
     path = tmp_path / "model.safetensors"

@@ -197,7 +197,8 @@ def test_a_channels_first_batch_gets_the_hint_when_the_model_builds_from_it() ->
         [keras.layers.Conv2D(4, 3), keras.layers.MaxPooling2D(), keras.layers.Flatten(),
          keras.layers.Dense(2)]
     )  # fmt: skip
-    with pytest.raises(ValueError, match=r"Conv2D: the window \(span 3\) is larger.*\(0, 2, 3, 1\)"):
+    expected = r"Conv2D: the window \(span 3\) is larger.*\(0, 2, 3, 1\)"
+    with pytest.raises(ValueError, match=expected):
         model.predict(np.ones((2, 1, 28, 28), np.float32))
     pool = keras.Sequential([keras.layers.MaxPooling2D(4), keras.layers.Flatten()])
     with pytest.raises(ValueError, match=r"MaxPooling2D: the window \(span 4\) is larger"):

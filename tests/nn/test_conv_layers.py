@@ -253,3 +253,26 @@ def test_layers_take_one_unbatched_image_as_torch() -> None:
     want = theirs(torch.from_numpy(x)).detach().numpy()
     assert out.shape == want.shape == (3, 3, 3)
     np.testing.assert_allclose(out.data, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("first", ["conv", "pool"])
+def test_an_unbuilt_sequential_takes_one_unbatched_image_on_its_first_call(first) -> None:  # type: ignore[no-untyped-def]
+    """torch.nn.Sequential(Conv2d, ...) takes one (C, H, W) image on any call, the first too:
+    the model builds for samples (C, H, W), not (H, W) (which its Conv2d refused), and gives
+    torch's output; a batch goes through afterwards."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 6, 6)).astype(np.float32)
+    head = [nn.Conv2d(2, 3, 3, padding=1)] if first == "conv" else [nn.MaxPool2d(2)]
+    ours = nn.Sequential(*head, nn.ReLU())
+    theirs = torch.nn.Sequential(
+        torch.nn.Conv2d(2, 3, 3, padding=1) if first == "conv" else torch.nn.MaxPool2d(2),
+        torch.nn.ReLU(),
+    )
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    out = ours(Tensor(x))
+    assert ours.input_shape == (2, 6, 6)
+    want = theirs(torch.from_numpy(x)).detach().numpy()
+    assert out.shape == want.shape
+    np.testing.assert_allclose(out.data, want, rtol=1e-5, atol=1e-6)
+    batch = ours(Tensor(np.stack([x, x])))
+    np.testing.assert_array_equal(batch.data[1], out.data)

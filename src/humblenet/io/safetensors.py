@@ -153,11 +153,16 @@ def _import_safetensors() -> Any:
 
 def _check_flat(model: Module, where: str) -> Sequential:
     if not isinstance(model, Sequential):
+        weights = (
+            "model.save_weights(path)"
+            if hasattr(model, "save_weights")
+            else "humblenet.save(model.state_dict(), path), as torch.save takes them"
+        )
         raise TypeError(
             f"{where}: expected a humblenet Sequential model, got {type(model).__name__}; the "
             "file holds a Sequential's architecture. For a model of your own class, save the "
-            "weights (humblenet.save(model.state_dict(), path), as torch.save takes them) and "
-            "load them into a new instance (humblenet.load(path, model=model))"
+            f"weights ({weights}) and load them into a new instance (humblenet.load(path, "
+            "model=model))"
         )
     if not model.built or model.input_shape is None:
         if any(True for _ in model.parameters()):  # torch-style layers make weights at once

@@ -271,8 +271,10 @@ class Conv2D(Layer):
             )
         except ValueError as error:
             found = str(error)
-            if x.ndim == 4 and _looks_channels_first(x.shape[1:]) and (
-                "larger than" in found or "channel" in found
+            if (
+                x.ndim == 4
+                and _looks_channels_first(x.shape[1:])
+                and ("larger than" in found or "channel" in found)
             ):
                 raise ValueError(f"{found}. {_channels_first_hint(tuple(x.shape))}") from None
             raise

@@ -137,7 +137,7 @@ class Sequential(_LayerList):
 
     def forward(self, x: Tensor) -> Tensor:
         if not self.built:
-            self.build(x.shape[1:])
+            self.build(_sample_shape(self.layers, x.shape))
         for layer in self.layers:
             x = layer(x)
             if isinstance(x, tuple | list):
@@ -217,6 +217,15 @@ def seed_layer(layer: Module, seed: int, position: int) -> None:
     reseed = getattr(layer, "reseed", None)
     if reseed is not None:
         reseed()
+
+
+def _sample_shape(layers: list[Module], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """One sample's shape in a first input of ``shape``: all of it when the first layer takes
+    unbatched samples of that rank (``Module.unbatched_ndim``), else all but the batch axis."""
+    first = layers[0] if layers else None
+    if first is not None and getattr(first, "unbatched_ndim", None) == len(shape):
+        return tuple(shape)
+    return tuple(shape[1:])
 
 
 def output_shape(layer: Module, input_shape: tuple[int, ...]) -> tuple[int, ...]:

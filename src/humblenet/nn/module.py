@@ -28,7 +28,6 @@ layer class.
 from __future__ import annotations
 
 import os
-
 from collections.abc import Iterator
 from typing import Any
 
@@ -60,10 +59,17 @@ class Module:
     ``from_config()`` to write the layer down and build it again, ``torch_modules`` (how many
     modules it takes in an equivalent ``torch.nn.Sequential``), ``to_onnx(graph, x)`` (its ONNX
     operators), ``probability`` (``"softmax"``/``"sigmoid"`` when its output is one),
-    ``concurrent_inference`` (whether two batches may go through it at once).
+    ``concurrent_inference`` (whether two batches may go through it at once), ``unbatched_ndim``
+    (the rank of one sample it also takes without its batch axis).
     """
 
     training: bool = True
+
+    unbatched_ndim: int | None = None
+    """The rank of one sample without its batch axis that this module takes, as torch's
+    convolutions and pools take ``(C, H, W)`` besides ``(N, C, H, W)``: 3 for them, None for a
+    module that always needs the batch axis. A ``Sequential`` whose first layer says 3 and that
+    meets a 3-d input before it is built takes the whole input as one sample's shape."""
 
     concurrent_inference: bool = False
     """True when this module's own ``forward``, in evaluation mode without gradients, reads only

@@ -40,6 +40,10 @@ class _ConvNd(Layer):
 
     dims = 2
 
+    @property
+    def unbatched_ndim(self) -> int:  # type: ignore[override]
+        return self.dims + 1  # (C, H, W) or (C, L)
+
     def __init__(
         self,
         in_channels: int,

@@ -30,6 +30,8 @@ def _pair(value: Any) -> tuple[int, int]:
 class _Pool2d(Layer):
     """What the fixed-window pools share: sizes, output shape, config."""
 
+    unbatched_ndim = 3  # one image (C, H, W) too, as torch's pools take it
+
     def __init__(
         self,
         kernel_size: Any,
@@ -219,6 +221,8 @@ class AdaptiveAvgPool2d(Layer):
     """
 
     concurrent_inference = True  # forward in evaluation mode is a pure function (Module)
+
+    unbatched_ndim = 3  # one image (C, H, W) too, as torch's pools take it
 
     def __init__(self, output_size: Any, name: str | None = None) -> None:
         super().__init__(None, name)
