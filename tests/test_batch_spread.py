@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -297,3 +298,23 @@ def test_windows_copied_without_the_padded_image(size, kernel, stride, dilation,
     C._copy_windows(x, cols, stride, dilation, (pads[0][0], pads[1][0]))
     np.testing.assert_array_equal(cols, expected)
     assert not np.signbit(cols[cols == 0]).any()
+
+
+def test_the_helper_threads_take_the_callers_numpy_error_handling() -> None:
+    """NumPy's floating-point error state is per thread: ``spread`` hands the caller's to its
+    helpers, so a ``np.errstate`` around a diverging ``fit`` silences the pieces too (a
+    helper's ``inf * 0`` used to print its RuntimeWarning from the command line), and a
+    ``raise`` reaches them as well."""
+    values = np.array([np.inf, 1.0], dtype=np.float32)
+    seen: list[str] = []
+
+    def work(item: int) -> None:
+        time.sleep(0.005)  # lets the helper wake and take items of its own
+        seen.append(threading.current_thread().name)
+        np.multiply(values, 0.0)  # inf * 0: "invalid value"
+
+    with np.errstate(invalid="ignore"):
+        _threads.spread(work, range(8), 2)  # warnings are errors in the tests
+    assert any(name.startswith("humblenet") for name in seen)  # a helper took some items
+    with np.errstate(invalid="raise"), pytest.raises(FloatingPointError):
+        _threads.spread(work, range(8), 2)

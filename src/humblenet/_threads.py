@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
+
 _controller: list[Any] = []  # threadpoolctl's view of the loaded BLAS, made at first use
 _pool: list[tuple[int, ThreadPoolExecutor]] = []  # (its size, the helper threads): made once
 _pool_lock = threading.Lock()
@@ -127,12 +129,16 @@ def spread(work: Callable[[Any], None], items: Iterable[Any], threads: int) -> N
             work(item)
         return
     errors: list[BaseException] = []
+    # NumPy's floating-point error handling is per thread: the helpers take the caller's (a
+    # np.errstate that silences a diverging run's overflow would not reach them otherwise)
+    numpy_errors = np.geterr()
 
     def run() -> None:
         _inside.active = True
         try:
-            for item in pending:
-                work(item)
+            with np.errstate(**numpy_errors):
+                for item in pending:
+                    work(item)
         except BaseException as error:  # handed to the caller's thread below
             errors.append(error)
         finally:

@@ -186,3 +186,18 @@ CNN_MISTAKES = [
 @pytest.mark.parametrize(("args", "words"), CNN_MISTAKES, ids=lambda v: " ".join(v)[:60])
 def test_a_cnn_mistake_is_one_line_status_2_and_writes_nothing(workspace, capsys, args, words):
     check_mistake(workspace, capsys, args, words)
+
+
+def test_a_diverged_cnn_run_says_what_to_lower_without_warnings(tmp_path):
+    """``--learning-rate 1e30`` on the CNN: one line, status 2, nothing written; the advice
+    names only what the CNN takes (not --hidden), and no NumPy warning from the threads that
+    share the convolutions' batches leaks out (they take the run's error handling)."""
+    result = humblenet_run(
+        "train", "digits", "--model", "cnn", "--epochs", "1", "--learning-rate", "1e30",
+        "--out", "new.safetensors", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "diverged" in result.stderr and "Lower --learning-rate (now 1e+30)" in result.stderr
+    assert "--hidden" not in result.stderr
+    assert "Traceback" not in result.stderr and "Warning" not in result.stderr
+    assert list(tmp_path.iterdir()) == []

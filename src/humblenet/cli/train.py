@@ -500,9 +500,10 @@ def _refuse_divergence(reason: str | None, args: argparse.Namespace) -> None:
         return
     rate = args.learning_rate
     now = f" (now {rate:g})" if rate is not None else ""
+    fewer = "" if getattr(args, "model", None) == "cnn" else ", or use fewer --hidden units"
     raise UserError(
         f"training diverged: {reason.split(': training stopped')[0]}; nothing was saved. "
-        f"Lower --learning-rate{now}, e.g. to 0.001 or less, or use fewer --hidden units"
+        f"Lower --learning-rate{now}, e.g. to 0.001 or less{fewer}"
     )
 
 
