@@ -159,6 +159,25 @@ def test_train_fashion_mnist_cnn_on_a_subset(tmp_path):
     model = load(tmp_path / "model.safetensors")
     assert model.input_shape == (1, 28, 28) and model.count_params() == 160 + 32 + 4640 + 64 + 15690
     assert model.metadata["metrics"]["test_accuracy"] > 0.5  # chance is 0.1
+    # evaluate on a CSV of pixels whose labels are the class numbers 0-9 (as Fashion-MNIST's
+    # CSVs give them): read as the model's class indices, the score that names give
+    fashion = load_fashion_mnist()
+    pixels = fashion.x_test[:60].reshape(60, -1)
+    header = ",".join([*(f"pixel{i}" for i in range(784)), "label"])
+    names = np.array(model.metadata["class_names"])
+    for name, labels in (("numbers", fashion.y_test[:60]), ("names", names[fashion.y_test[:60]])):
+        with open(tmp_path / f"{name}.csv", "w", encoding="utf-8") as file:
+            file.write(header + "\n")
+            for row, label in zip(pixels, labels, strict=True):
+                file.write(",".join(f"{v:.9g}" for v in row) + f",{label}\n")
+    scores = {}
+    for name in ("numbers", "names"):
+        out = ok(humblenet_run(
+            "evaluate", "model.safetensors", f"{name}.csv", "--target", "label", cwd=tmp_path
+        ))  # fmt: skip
+        scores[name] = out.strip().splitlines()[-1].split(": ", 1)[1]
+        assert ("as the model's class indices (0 = 'T-shirt/top'" in out) == (name == "numbers")
+    assert scores["numbers"] == scores["names"]
 
 
 def test_train_help_names_the_cnn(capsys):

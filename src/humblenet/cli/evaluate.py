@@ -80,6 +80,15 @@ def _remap_classes(model: Any, data: Data, y: np.ndarray) -> np.ndarray:
     lookup = {name: index for index, name in enumerate(known)}
     assert data.class_names is not None
     unknown = [name for name in data.class_names if name not in lookup]
+    if unknown and all(_index_in(name, len(known)) for name in data.class_names):
+        # numbers 0 .. k-1 for a model that knows names (Fashion-MNIST's CSVs label this way):
+        # the model's class indices, in the order of its names
+        print(
+            f"reading the target's numbers as the model's class indices "
+            f"(0 = {known[0]!r}, {len(known) - 1} = {known[-1]!r})"
+        )
+        mapping = np.array([int(name) for name in data.class_names], dtype=np.int64)
+        return mapping[y]
     if unknown:
         holder = f"the target {data.target!r} holds" if data.target else "the labels hold"
         raise UserError(
@@ -88,6 +97,15 @@ def _remap_classes(model: Any, data: Data, y: np.ndarray) -> np.ndarray:
         )
     mapping = np.array([lookup[name] for name in data.class_names], dtype=np.int64)
     return mapping[y]
+
+
+def _index_in(name: str, count: int) -> bool:
+    """Whether a class label is a whole number from 0 to ``count - 1`` ("3", "3.0")."""
+    try:
+        value = float(name)
+    except ValueError:
+        return False
+    return value.is_integer() and 0 <= value < count
 
 
 def _from_csv(
