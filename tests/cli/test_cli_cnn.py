@@ -59,7 +59,7 @@ def test_train_digits_cnn_learns_and_says_what_it_trained(digits_cnn):
     assert _accuracy_in(test_line) == pytest.approx(accuracy, abs=5e-5)
     assert accuracy > 0.85  # chance is 0.1; the MLP's default reaches about 0.95 in 20 epochs
     info = ok(humblenet_run("info", "cnn.safetensors", cwd=folder))
-    assert "conv2d (Conv2d)" in info and "batchnorm2d (BatchNorm2d)" in info
+    assert "conv2d (Conv2d)" in info and "batch_norm2d (BatchNorm2d)" in info
     assert "inputs: images 1×8×8" in info
     scored = ok(humblenet_run("evaluate", "cnn.safetensors", "digits", cwd=folder))
     assert f"accuracy {accuracy:.4f}" in scored

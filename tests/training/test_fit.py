@@ -66,6 +66,22 @@ def test_summary_of_the_part9_network_has_keras_counts() -> None:
     assert "Total params: 551,538" in text and "Trainable params: 551,538" in text
 
 
+def test_summary_names_layers_as_keras_does() -> None:
+    """Keras names a layer from its class in snake case, numbering repeats: the names
+    Keras' own summary of this model shows."""
+    from humblenet import keras
+
+    L = keras.layers
+    model = keras.Sequential(
+        [keras.Input(shape=(8, 8, 1)), L.Conv2D(2, 3), L.BatchNormalization(), L.MaxPooling2D(),
+         L.Conv2D(2, 3), L.GlobalAveragePooling2D(), L.Dense(3)]
+    )  # fmt: skip
+    lines = model.summary(print_fn=None).splitlines()
+    names = [line.split()[0] for line in lines if " (" in line and not line.startswith("Layer")]
+    assert names == ["conv2d", "batch_normalization", "max_pooling2d", "conv2d_1",
+                     "global_average_pooling2d", "dense"]  # fmt: skip
+
+
 def test_summary_counts_dropout_as_zero_and_refuses_an_unbuilt_model() -> None:
     model = humblenet.Sequential([nn.Dense(4, input_shape=(3,)), nn.Dropout(0.5), nn.Dense(2)])
     text = model.summary(print_fn=None)

@@ -8,6 +8,8 @@ counts a batch normalization's moving mean and variance.
 
 from __future__ import annotations
 
+import re
+
 from humblenet.nn.containers import output_shape
 from humblenet.nn.module import Module
 
@@ -49,12 +51,19 @@ def _rows(model: Module) -> list[tuple[str, str, str]]:
     for layer in layers:
         shape = output_shape(layer, shape)
         kind = type(layer).__name__
-        base = kind.lower()
+        base = _snake_case(kind)
         index = counts.get(base, 0)
         counts[base] = index + 1
         name = getattr(layer, "name", None) or (base if index == 0 else f"{base}_{index}")
         rows.append((f"{name} ({kind})", str((None, *shape)), f"{_values(layer):,}"))
     return rows
+
+
+def _snake_case(kind: str) -> str:
+    """A layer's default name from its class, as Keras makes it: ``BatchNormalization`` ->
+    ``batch_normalization``, ``MaxPooling2D`` -> ``max_pooling2d``, ``ReLU`` -> ``re_lu``."""
+    words = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", kind)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", words).lower()
 
 
 def summary_text(model: Module) -> str:
