@@ -120,6 +120,10 @@ def test_the_cnn_exports_to_onnx_and_onnx_runtime_agrees(digits_cnn, tmp_path):
     (output,) = session.run(None, {given.name: x})
     model = load(folder / "cnn.safetensors")
     np.testing.assert_allclose(output, model.predict(x), rtol=1e-5, atol=1e-6)
+    # the ONNX file given back to a command that reads humblenet's files: said what it is
+    result = humblenet_run("info", "cnn.onnx", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "cnn.onnx is an ONNX file" in result.stderr and ".safetensors" in result.stderr
 
 
 def test_augmentation_flags_change_the_training_batches(tmp_path):

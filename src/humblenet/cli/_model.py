@@ -39,6 +39,11 @@ def load_model(spec: str, tasks: tuple[str, ...] = ("classify", "regress")) -> A
     if not path.is_file():
         command = "train-text FILE" if tasks == ("text",) else "train DATA"
         raise UserError(f"no model file {spec}; train one first: humblenet {command} --out {spec}")
+    if path.suffix.lower() == ".onnx":
+        raise UserError(
+            f"{spec} is an ONNX file, which humblenet export writes but does not read; give "
+            "the .safetensors model file it was exported from (run it with ONNX Runtime)"
+        )
     # Not a model file or damaged (ModelFileError), unreadable (OSError), or no safetensors.
     with user_input(ModelFileError, OSError, ImportError):
         model: Any = load(path)
