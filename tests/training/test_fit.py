@@ -66,6 +66,18 @@ def test_summary_of_the_part9_network_has_keras_counts() -> None:
     assert "Total params: 551,538" in text and "Trainable params: 551,538" in text
 
 
+def test_summary_prints_and_returns_none_as_keras_or_returns_the_table(capsys) -> None:
+    """Keras' summary prints and returns None (so a session shows it once); print_fn=None gives
+    the table back instead, and any other print_fn receives it."""
+    model = humblenet.Sequential([nn.Dense(2, input_shape=(3,))])
+    assert model.summary() is None
+    printed = capsys.readouterr().out
+    assert "dense (Dense)" in printed
+    assert model.summary(print_fn=None) == printed.rstrip("\n")
+    got: list[str] = []
+    assert model.summary(print_fn=got.append) is None and got == [printed.rstrip("\n")]
+
+
 def test_summary_names_layers_as_keras_does() -> None:
     """Keras names a layer from its class in snake case, numbering repeats: the names
     Keras' own summary of this model shows."""

@@ -576,12 +576,15 @@ class Model(Module):
 
     # -- description and files -----------------------------------------------------------------
 
-    def summary(self, print_fn: Any = print) -> str:
-        """A table of the layers, their output shapes and parameter counts (as Keras')."""
+    def summary(self, print_fn: Any = print) -> str | None:
+        """A table of the layers, their output shapes and parameter counts (as Keras'), given to
+        ``print_fn`` (printed by default) and then, as Keras does, None; with ``print_fn=None``
+        the table is returned instead (so an interactive session does not show it twice)."""
         text = summary_text(self)
-        if print_fn is not None:
-            print_fn(text)
-        return text
+        if print_fn is None:
+            return text
+        print_fn(text)
+        return None
 
     def save(self, path: str | os.PathLike[str], **metadata: Any) -> None:
         """Write the model to a safetensors file (see :func:`humblenet.io.safetensors.save`)."""
