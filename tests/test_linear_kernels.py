@@ -128,3 +128,28 @@ def test_relu_backward_kernel_gives_the_numpy_bits(monkeypatch, dtype, shape) ->
     assert fused.dtype == reference.dtype == dtype
     np.testing.assert_array_equal(fused, reference)
     assert np.array_equal(np.signbit(fused), np.signbit(reference))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_embedding_rows_summed_kernel_adds_in_np_add_at_order(monkeypatch, dtype) -> None:
+    """The embedding's gradient through ``rows_summed``: the bits of ``np.add.at`` (the same
+    additions in the same order), close to the NumPy path's sorted ``add.reduceat``; repeated
+    ids accumulate and the padding row gets nothing, on both paths."""
+    from humblenet import nn
+
+    rng = np.random.default_rng(4)
+    ids = rng.integers(0, 7, size=(5, 9))
+    g = rng.standard_normal((5, 9, 6)).astype(dtype)
+
+    def grads() -> np.ndarray:
+        layer = nn.Embedding(7, 6, padding_idx=2, seed=0, dtype=dtype)
+        layer(ids).backward(g)
+        return layer.weight.grad
+
+    fused = grads()
+    expected = np.zeros((7, 6), dtype=dtype)
+    np.add.at(expected, ids.ravel(), g.reshape(-1, 6))
+    expected[2] = 0
+    np.testing.assert_array_equal(fused, expected)
+    monkeypatch.setitem(_linear_kernels._kernels, "linear", None)
+    np.testing.assert_allclose(grads(), expected, rtol=1e-6 if dtype == np.float32 else 1e-13)

@@ -44,11 +44,15 @@ _kernels: dict[str, Any] = {}
 
 
 def linear_kernels() -> SimpleNamespace | None:
-    """The compiled kernels (``bias_relu``, ``relu_backward``, ``relu_grad``, ``erf``), or None
-    when numba is absent or turned off."""
+    """The compiled kernels (``bias_relu``, ``relu_backward``, ``relu_grad``, ``rows_summed``,
+    ``erf``), or None when numba is absent or turned off."""
     if "linear" not in _kernels:
         _kernels["linear"] = compile_kernels(
-            bias_relu=_bias_relu, relu_backward=_relu_backward, relu_grad=_relu_grad, erf=_erf
+            bias_relu=_bias_relu,
+            relu_backward=_relu_backward,
+            relu_grad=_relu_grad,
+            rows_summed=_rows_summed,
+            erf=_erf,
         )
     return _kernels["linear"]
 
@@ -109,6 +113,18 @@ def _relu_grad(g: Any, out: Any, grad: Any) -> None:
     maps, one thread: 0.057 against NumPy's 0.115 ms (medians of 50)."""
     for i in range(g.size):
         grad[i] = g[i] * (out[i] > 0)
+
+
+def _rows_summed(index: Any, g: Any, grad: Any) -> None:
+    """``grad[index[k]] += g[k]`` for ``k`` in order: an embedding's gradient (``(n,)`` ids,
+    ``(n, dim)`` gradients, ``grad`` zeros ``(rows, dim)``), the additions of ``np.add.at`` in
+    its order. The character model's 2,048 ids of 28 rows of 32, one thread: 14 µs, against
+    166 µs for the NumPy path's sort and ``add.reduceat`` (which adds in another order)."""
+    for k in range(index.size):
+        row = grad[index[k]]
+        source = g[k]
+        for j in range(source.size):
+            row[j] += source[j]
 
 
 def _erf(v: Any, out: Any) -> None:

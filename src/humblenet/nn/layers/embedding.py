@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from humblenet import _linear_kernels
 from humblenet.nn.layers.base import Layer
 from humblenet.nn.module import Parameter
 from humblenet.nn.registry import register
@@ -53,12 +54,16 @@ def embedding(ids: Any, weight: Tensor, padding_idx: int | None = None) -> Tenso
 def _rows_summed(
     index: np.ndarray, g: np.ndarray, weight: Tensor, padding_idx: int | None
 ) -> np.ndarray:
-    """``grad[index[k]] += g[k]`` for every ``k``: the positions sorted by id (stably), then
-    one ``add.reduceat`` per run of equal ids. ``np.add.at`` does the same one row at a time:
+    """``grad[index[k]] += g[k]`` for every ``k``: a compiled loop in ``k``'s order when numba is
+    there (``_linear_kernels``), else the positions sorted by id (stably), then one
+    ``add.reduceat`` per run of equal ids. ``np.add.at`` does the same one row at a time:
     2.9 ms against 0.5 ms for 2,048 ids of 28 rows of 32 (the character model's batch; NumPy
     2.4, one thread, loaded machine), and 8.4 against 5.4 ms for 50,000 rows of 64."""
     grad = np.zeros(weight.shape, dtype=weight.dtype)
-    if index.size:
+    kernels = _linear_kernels.linear_kernels()
+    if kernels is not None and g.dtype == grad.dtype and grad.dtype in (np.float32, np.float64):
+        kernels.rows_summed(index, g, grad)
+    elif index.size:
         order = np.argsort(index, kind="stable")
         ids = index[order]
         starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
