@@ -171,6 +171,47 @@ def test_backup_and_restore_in_process(tmp_path: Path, save_freq: str | int) -> 
     assert not BackupAndRestore(tmp_path / "b").backups()
 
 
+def _batch_norm_cnn() -> humblenet.Sequential:
+    model = humblenet.Sequential(
+        [
+            nn.Conv2d(1, 3, 3, padding=1, seed=0),
+            nn.BatchNorm2d(3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(3 * 3 * 3, 2, seed=1),
+        ]
+    )
+    model.build((1, 6, 6))
+    model.compile(optimizer="adam", loss=nn.CrossEntropyLoss(), learning_rate=0.05)
+    return model
+
+
+def test_a_batch_norm_cnn_resumes_with_its_running_statistics(tmp_path: Path) -> None:
+    """A CNN with BatchNorm2d crashed after 7 batches and resumed from its backup ends with the
+    bytes of a run never interrupted: the weights, and the running mean, variance and
+    num_batches_tracked (20 batches) that the backup carried across the crash."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(40, 1, 6, 6)).astype(np.float32)
+    y = (x.mean(axis=(1, 2, 3)) > 0).astype(np.int64)
+
+    def fit(model: humblenet.Sequential, *callbacks: Callback) -> None:
+        model.fit(x, y, epochs=4, batch_size=8, seed=3, verbose=0, callbacks=list(callbacks))
+
+    reference = _batch_norm_cnn()
+    fit(reference)
+    with pytest.raises(RuntimeError, match="crash"):
+        fit(_batch_norm_cnn(), BackupAndRestore(tmp_path / "b", save_freq=2), _Crash(7))
+    resumed = _batch_norm_cnn()
+    fit(resumed, BackupAndRestore(tmp_path / "b", save_freq=2))
+    assert int(resumed.layers[1].num_batches_tracked.data) == 20
+    assert not np.array_equal(resumed.layers[1].running_var.data, np.ones(3))  # they moved
+    want, got = reference.state_dict(), resumed.state_dict()
+    assert list(got) == list(want)
+    for name in want:
+        assert got[name].tobytes() == want[name].tobytes(), name
+
+
 def test_a_finished_backup_is_kept_without_delete_checkpoint(tmp_path: Path) -> None:
     first = _fit(_model(), tmp_path, save_freq="epoch", delete_checkpoint=False)
     model = _model()
