@@ -213,3 +213,34 @@ def test_a_channels_first_batch_into_a_built_conv_gets_the_hint() -> None:
     model = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Conv2D(4, 3)])
     with pytest.raises(ValueError, match=r"has 28 channels.*looks channels first.*\(0, 2, 3, 1\)"):
         model(Tensor(np.ones((2, 1, 28, 28), np.float32)))
+
+
+def test_a_keras_style_model_file_loads_where_keras_was_never_imported(tmp_path) -> None:
+    """A file of Keras-style layers read by a program that never imported humblenet.keras (the
+    command line, or ``humblenet.load`` in a fresh interpreter): the layers are found, and
+    the model predicts what it did before it was saved."""
+    import subprocess
+    import sys
+
+    model = keras.Sequential(
+        [keras.Input(shape=(6, 6, 1)), keras.layers.Conv2D(2, 3, activation="relu"),
+         keras.layers.BatchNormalization(), keras.layers.MaxPooling2D(), keras.layers.Flatten(),
+         keras.layers.Dense(3, activation="softmax")]
+    )  # fmt: skip
+    x = np.random.default_rng(0).random((4, 6, 6, 1)).astype(np.float32)
+    path = tmp_path / "k.safetensors"
+    model.save(path)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "want.npy", model.predict(x))
+    script = (
+        "import sys, numpy as np, humblenet\n"
+        "m = humblenet.load(sys.argv[1] + '/k.safetensors')\n"
+        "got = m.predict(np.load(sys.argv[1] + '/x.npy'))\n"
+        "np.testing.assert_array_equal(got, np.load(sys.argv[1] + '/want.npy'))\n"
+        "print(type(m.layers[0]).__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Conv2D"

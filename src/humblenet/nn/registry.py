@@ -29,6 +29,7 @@ What a layer answers for itself (its *protocol*) is described on
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, TypeVar
 
 from humblenet.nn.module import Module
@@ -89,8 +90,18 @@ def registered() -> list[str]:
     return sorted(_CLASSES)
 
 
+# humblenet's modules that define layers outside ``humblenet.nn``, each registering its classes
+# when imported: a name not known yet (a file of Keras-style layers read by a program that
+# never imported ``humblenet.keras``) is looked for there before it is called unknown. They are
+# named as text and imported on demand, so the registry depends on none of them.
+LAYER_MODULES = ("humblenet.keras.layers",)
+
+
 def get(name: str) -> type[Module]:
     """The class registered as ``name``; a ValueError listing the known names otherwise."""
+    if isinstance(name, str) and name not in _CLASSES:
+        for module in LAYER_MODULES:
+            importlib.import_module(module)
     if not isinstance(name, str) or name not in _CLASSES:
         raise ValueError(f"unknown layer class {name!r}; known layers: {', '.join(registered())}")
     return _CLASSES[name]
