@@ -224,3 +224,36 @@ def test_a_diverged_cnn_run_says_what_to_lower_without_warnings(tmp_path):
     assert "--hidden" not in result.stderr
     assert "Traceback" not in result.stderr and "Warning" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_evaluate_a_logits_model_saved_from_python_is_one_line(tmp_path):
+    """A torch-style CNN saved whole from Python, ending in a Linear (scores, no softmax) and
+    with no task recorded, is read as a regression: evaluating it on class labels is one line
+    that says why and what to save instead (it was a traceback); with a softmax it scores."""
+    import humblenet
+    from humblenet import nn
+
+    def network(*tail):  # type: ignore[no-untyped-def]
+        model = nn.Sequential(
+            nn.Conv2d(1, 2, 3, padding=1, seed=0), nn.ReLU(), nn.Flatten(),
+            nn.Linear(2 * 8 * 8, 10, seed=1), *tail,
+        )  # fmt: skip
+        model.build((1, 8, 8))
+        return model
+
+    digits = load_digits(flatten=True)
+    header = ",".join([*(f"pixel{i}" for i in range(64)), "label"])
+    rows = np.column_stack([digits.x_test[:20], digits.y_test[:20]])
+    np.savetxt(tmp_path / "d.csv", rows, delimiter=",", header=header, comments="", fmt="%.9g")
+    humblenet.save(network(), tmp_path / "scores.safetensors")
+    result = humblenet_run(
+        "evaluate", "scores.safetensors", "d.csv", "--target", "label", cwd=tmp_path
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "read as a regression with 10 outputs" in result.stderr
+    assert "nn.Softmax(dim=1)" in result.stderr
+    humblenet.save(network(nn.Softmax(dim=1)), tmp_path / "probabilities.safetensors")
+    out = ok(humblenet_run(
+        "evaluate", "probabilities.safetensors", "d.csv", "--target", "label", cwd=tmp_path
+    ))  # fmt: skip
+    assert "accuracy" in out

@@ -36,6 +36,7 @@ from humblenet.cli._model import (
     target_column,
 )
 from humblenet.data.table import table_target
+from humblenet.nn.containers import output_shape
 from humblenet.plots import picture_format, plot_confusion_matrix
 
 DESCRIPTION = (
@@ -169,7 +170,16 @@ def run(args: argparse.Namespace) -> int:
         where = f"the test part of {name} ({len(x)} samples)"
     compile_for(model, task)
     x = x.reshape((len(x), *model.input_shape))  # a CNN's images: (N, 1, H, W) from the pixels
-    logs = model.evaluate(x, y, return_dict=True)
+    outputs = int(np.prod(output_shape(model, model.input_shape)))
+    if task == "regress" and outputs > 1 and y.ndim == 1:
+        raise UserError(
+            f"{args.model} records no task and does not end in a softmax, so it is read as a "
+            f"regression with {outputs} outputs, but the target has one value per row. For a "
+            "classifier, save it with a softmax as its last layer (nn.Softmax(dim=1), or "
+            "activation='softmax' on the last Dense), so that its outputs are probabilities"
+        )
+    with user_input(ValueError):
+        logs = model.evaluate(x, y, return_dict=True)
     print(f"{where}: {format_metrics(logs)}")
     if plot is not None:
         with user_input(OSError, ImportError):
