@@ -202,6 +202,31 @@ def test_a_pytorch_state_dict_file_loads_into_the_matching_model(tmp_path: Path)
         keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3)]).load_state_dict(path)
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "keras Adam"])
+def test_a_model_without_input_compiles_and_builds_on_its_first_fit(optimizer) -> None:  # type: ignore[no-untyped-def]
+    """Keras compiles a Sequential that has no input shape yet and builds it in fit; so here,
+    with an optimizer by name or a Keras optimizer object (which used to be bound to the
+    empty parameter list at compile, and refused). It trains as the same model given its
+    Input does."""
+
+    def model(*head):  # type: ignore[no-untyped-def]
+        built = keras.Sequential(
+            [*head, keras.layers.Conv2D(2, 3, activation="relu", seed=0),
+             keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax", seed=1)]
+        )  # fmt: skip
+        chosen = "adam" if optimizer == "adam" else keras.optimizers.Adam(learning_rate=0.01)
+        built.compile(optimizer=chosen, loss="sparse_categorical_crossentropy")
+        return built
+
+    x = np.random.default_rng(0).random((8, 6, 6, 1)).astype(np.float32)
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    lazy, given = model(), model(keras.Input(shape=(6, 6, 1)))
+    assert lazy.optimizer is None  # made in fit, once the layers have their weights
+    histories = [m.fit(x, y, epochs=3, seed=0, verbose=0).history["loss"] for m in (lazy, given)]
+    assert histories[0] == histories[1]
+    assert [p.shape for p in lazy.optimizer.params] == [p.shape for p in lazy.parameters()]
+
+
 def test_predict_before_fit_builds_the_model_as_keras_does() -> None:
     """A Sequential without ``input_shape`` learns its input size from its first call, predict
     or evaluate as well as fit; the weights it gets are the ones fit then trains."""

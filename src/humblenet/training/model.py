@@ -208,7 +208,9 @@ class Model(Module):
         self._learning_rate = learning_rate
         self.optimizer = None
         self.compiled = True
-        if getattr(self, "built", True) and self.parameters() or not isinstance(optimizer, str):
+        ready = getattr(self, "built", True) and bool(self.parameters())
+        bound = isinstance(optimizer, optim.Optimizer)  # built on parameters already
+        if ready or bound:
             self._make_optimizer()  # else fit makes it, once the layers have their weights
 
     def _make_optimizer(self) -> None:
