@@ -227,6 +227,22 @@ def test_a_model_without_input_compiles_and_builds_on_its_first_fit(optimizer) -
     assert [p.shape for p in lazy.optimizer.params] == [p.shape for p in lazy.parameters()]
 
 
+def test_build_takes_keras_batch_shape_with_none_first() -> None:
+    """``model.build((None, 6, 6, 1))`` as Keras writes it builds for samples (6, 6, 1), the
+    same weights' shapes as ``build((6, 6, 1))``; None inside a sample is refused, saying so."""
+    def model() -> keras.Sequential:
+        return keras.Sequential([keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
+                                 keras.layers.Dense(3)])  # fmt: skip
+
+    batch, sample = model(), model()
+    batch.build((None, 6, 6, 1))
+    sample.build((6, 6, 1))
+    assert batch.input_shape == (6, 6, 1)
+    assert [p.shape for p in batch.parameters()] == [p.shape for p in sample.parameters()]
+    with pytest.raises(ValueError, match=r"None in a sample's size.*\(None, 28, 28, 1\)"):
+        model().build((6, None, 1))
+
+
 def test_predict_before_fit_builds_the_model_as_keras_does() -> None:
     """A Sequential without ``input_shape`` learns its input size from its first call, predict
     or evaluate as well as fit; the weights it gets are the ones fit then trains."""

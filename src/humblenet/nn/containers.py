@@ -120,9 +120,18 @@ class Sequential(_LayerList):
             self.layers.pop()  # a layer that does not fit is not kept
             raise
 
-    def build(self, input_shape: Iterable[int]) -> None:
-        """Create every layer's weights for inputs of shape ``input_shape`` (without the batch)."""
-        shape = tuple(int(n) for n in input_shape)
+    def build(self, input_shape: Iterable[int | None]) -> None:
+        """Create every layer's weights for inputs of shape ``input_shape`` (without the batch;
+        Keras' batch shape with ``None`` first, ``(None, 28, 28, 1)``, is taken too)."""
+        given = tuple(input_shape)
+        if given and given[0] is None:
+            given = given[1:]  # Keras' (None, *sample)
+        if any(n is None for n in given):
+            raise ValueError(
+                f"build: input_shape {tuple(input_shape)} has None in a sample's size; give "
+                "one sample's shape, e.g. (28, 28, 1), or Keras' (None, 28, 28, 1)"
+            )
+        shape = tuple(int(n) for n in given)  # type: ignore[arg-type]
         # every layer's input shape first: a shape that does not fit (a window larger than its
         # image) is refused before any layer makes weights for the wrong size
         shapes = [shape]
