@@ -105,6 +105,15 @@ def test_predict_refuses_pixels_outside_0_1_with_the_fix(digits_cnn, capsys, mon
         folder, capsys, ["predict", "cnn.safetensors", "--csv", "raw.csv"],
         ["raw.csv: pixel values run from 0 to 16", "pixels in [0, 1]", "divide 0-255 pixels"],
     )  # fmt: skip
+    # evaluate checks them the same way (it scored them, loss 60, without a word)
+    labelled = np.column_stack([raw, load_digits(flatten=True).y_test[:3]])
+    np.savetxt(folder / "raw_labelled.csv", labelled, delimiter=",", header=header + ",label",
+               comments="", fmt="%.9g")  # fmt: skip
+    check_mistake(
+        folder, capsys, ["evaluate", "cnn.safetensors", "raw_labelled.csv", "--target", "label"],
+        ["raw_labelled.csv: pixel values run from 0 to 16", "divide 0-255 pixels"],
+    )  # fmt: skip
+    (folder / "raw_labelled.csv").unlink()
 
 
 def test_the_cnn_exports_to_onnx_and_onnx_runtime_agrees(digits_cnn, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cli_helper import CLASSES, ROWS, check_mistake, humblenet_run, ok
+from cli_helper import CLASSES, ROWS, check_mistake, humblenet_run, ok, run_main
 
 from humblenet import load
 from humblenet.data import Standardizer
@@ -56,5 +56,29 @@ def test_a_named_set_with_classes_the_model_does_not_know(workspace, capsys):
         workspace,
         capsys,
         ["evaluate", "three.safetensors", "digits"],
-        ["digits: the labels hold class(es) ['3', '4'", "it knows ['0', '1', '2']"],
+        ["digits: the labels hold the class number(s) ['3', '4'", "outside 0..2 for the model's 3"],
     )
+
+
+def test_a_class_number_out_of_range_is_named_alone(workspace, capsys):
+    """Labels given as numbers for a model with class names: one that is out of range is
+    named alone (the numbers in range are not listed as unknown); a wrong --target on a wide
+    table lists a few of its columns and how many, not all of them."""
+    from humblenet import Sequential
+    from humblenet.nn import Dense
+
+    model = Sequential([Dense(3, activation="softmax", input_shape=(40,), seed=0)])
+    model.save(workspace / "m.safetensors", task="classify", class_names=["a", "b", "c"])
+    header = ",".join([*(f"f{i}" for i in range(40)), "label"])
+    rows = [",".join(["0.5"] * 40 + [str(label)]) for label in (0, 1, 2, 7)]
+    (workspace / "wide.csv").write_text(header + "\n" + "\n".join(rows) + "\n")
+    check_mistake(
+        workspace, capsys, ["evaluate", "m.safetensors", "wide.csv", "--target", "label"],
+        ["the class number(s) ['7'], outside 0..2", "(0 = 'a', 2 = 'c')"],
+    )  # fmt: skip
+    check_mistake(
+        workspace, capsys, ["evaluate", "m.safetensors", "wide.csv", "--target", "nosuch"],
+        ["no column 'nosuch'", "the 41 columns are ['f0'", "'label']"],
+    )  # fmt: skip
+    _, _, err = run_main(["evaluate", "m.safetensors", "wide.csv", "--target", "nosuch"], capsys)
+    assert "'f20'" not in err

@@ -249,3 +249,17 @@ def _describe_network(model: Any) -> str:
             continue
         sizes.append(_shape_text(shape) + (f" {activation}" if activation else ""))
     return " -> ".join(sizes)
+
+
+def check_pixels(model: Any, x: np.ndarray, where: str) -> None:
+    """An image model (``train --model cnn``) learned from pixels in [0, 1], as every image data
+    set gives them: 0-255 pixels would give confident nonsense, so they are refused."""
+    if len(getattr(model, "input_shape", ())) != 3 or not x.size:
+        return
+    low, high = float(np.min(x)), float(np.max(x))
+    if low < 0 or high > 1:
+        hint = "; divide 0-255 pixels by 255" if high > 1 else ""
+        raise UserError(
+            f"{where}: pixel values run from {low:g} to {high:g}, but the model was trained on "
+            f"images with pixels in [0, 1]{hint}"
+        )

@@ -27,6 +27,7 @@ from humblenet.cli._data import (
     refuse_table_format,
 )
 from humblenet.cli._model import (
+    check_pixels,
     class_names,
     compile_for,
     load_model,
@@ -90,6 +91,14 @@ def _remap_classes(model: Any, data: Data, y: np.ndarray) -> np.ndarray:
         )
         mapping = np.array([int(name) for name in data.class_names], dtype=np.int64)
         return mapping[y]
+    if unknown and all(_index_in(name, 10**18) for name in data.class_names):
+        outside = [name for name in data.class_names if not _index_in(name, len(known))]
+        holder = f"the target {data.target!r} holds" if data.target else "the labels hold"
+        raise UserError(
+            f"{data.name}: {holder} the class number(s) {outside}, outside 0..{len(known) - 1} "
+            f"for the model's {len(known)} classes (0 = {known[0]!r}, {len(known) - 1} = "
+            f"{known[-1]!r})"
+        )
     if unknown:
         holder = f"the target {data.target!r} holds" if data.target else "the labels hold"
         raise UserError(
@@ -161,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
             picture_format(plot)
     if is_csv(args.data):
         x, y, name = _from_csv(args, model, task)
+        check_pixels(model, x, name)  # an image model's pixels in [0, 1], as predict checks
         where = f"{name} ({len(x)} rows)"
     else:
         for flag in ("delimiter", "encoding"):
@@ -178,8 +188,7 @@ def run(args: argparse.Namespace) -> int:
             "classifier, save it with a softmax as its last layer (nn.Softmax(dim=1), or "
             "activation='softmax' on the last Dense), so that its outputs are probabilities"
         )
-    with user_input(ValueError):
-        logs = model.evaluate(x, y, return_dict=True)
+    logs = model.evaluate(x, y, return_dict=True)
     print(f"{where}: {format_metrics(logs)}")
     if plot is not None:
         with user_input(OSError, ImportError):

@@ -38,7 +38,7 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Write the ONNX file."""
     out = check_output(
-        args.out, "OUT.onnx", suffixes=(".onnx",), kind="an ONNX model", inputs=[("", args.model)]
+        args.out, "the output", suffixes=(".onnx",), kind="an ONNX model", inputs=[("", args.model)]
     )
     model = load_model(args.model, tasks=("classify", "regress", TEXT_TASK))
     # No onnx installed (ImportError), a layer ONNX cannot express (ValueError), a failed write.

@@ -21,6 +21,7 @@ from humblenet.cli._data import (
     refuse_table_format,
 )
 from humblenet.cli._model import (
+    check_pixels,
     class_names,
     input_size,
     load_model,
@@ -193,20 +194,6 @@ def _print_one_prediction(model: Any, scores: np.ndarray) -> None:
         print(f"{target}: " + ", ".join(_number(v) for v in scores))
 
 
-def _check_pixels(model: Any, x: np.ndarray, where: str) -> None:
-    """An image model (``train --model cnn``) learned from pixels in [0, 1], as every image data
-    set gives them: 0-255 pixels would give confident nonsense, so they are refused."""
-    if len(getattr(model, "input_shape", ())) != 3 or not x.size:
-        return
-    low, high = float(np.min(x)), float(np.max(x))
-    if low < 0 or high > 1:
-        hint = "; divide 0-255 pixels by 255" if high > 1 else ""
-        raise UserError(
-            f"{where}: pixel values run from {low:g} to {high:g}, but the model was trained on "
-            f"images with pixels in [0, 1]{hint}"
-        )
-
-
 def run(args: argparse.Namespace) -> int:
     """Predict every sample given; print the predictions or write them to --output."""
     output = None
@@ -243,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
         x = _read_csv_samples(args.csv, names, input_size(model))
     if preprocessor is None:
         where = "--input" if args.input is not None else args.csv
-        _check_pixels(model, x, where)
+        check_pixels(model, x, where)
         outputs = model.predict(standardize(model, x, where).reshape((len(x), *model.input_shape)))
     if args.input is not None and output is None:
         _print_one_prediction(model, outputs[0])

@@ -207,7 +207,7 @@ def read_csv(
 
     def check_column(column: str) -> int:
         if column not in header:
-            raise ValueError(f"{name}: there is no column {column!r}; the columns are {header}")
+            raise ValueError(f"{name}: there is no column {column!r}; {column_list(header)}")
         return header.index(column)
 
     target = header[-1] if target is None else target
@@ -469,3 +469,12 @@ def train_validation_split(
     order = np.random.default_rng(seed).permutation(count)
     validation, train = order[:validation_count], order[validation_count:]
     return (x[train], y[train]), (x[validation], y[validation])
+
+
+def column_list(header: list[str], shown: int = 12) -> str:
+    """ "the columns are [...]" for an error message; a long header (an image's 784 pixel
+    columns) shows its first and last few and how many there are."""
+    if len(header) <= shown:
+        return f"the columns are {list(header)}"
+    half = shown // 2
+    return f"the {len(header)} columns are {list(header[:half])} ... {list(header[-half:])}"

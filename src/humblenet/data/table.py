@@ -58,6 +58,8 @@ from typing import Any
 
 import numpy as np
 
+from humblenet.data.csv import column_list
+
 __all__ = [
     "MISSING",
     "RawTable",
@@ -109,7 +111,7 @@ class RawTable:
         """The position of ``column``; a ValueError listing the columns if there is none."""
         if column not in self.header:
             raise ValueError(
-                f"{self.path.name}: there is no column {column!r}; the columns are {self.header}"
+                f"{self.path.name}: there is no column {column!r}; {column_list(self.header)}"
             )
         return self.header.index(column)
 
