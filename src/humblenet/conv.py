@@ -417,7 +417,6 @@ def _conv(
         per_sample_bias = None
         if bias is not None and bias.requires_grad:
             per_sample_bias = np.empty((n, o), dtype=g.dtype)
-        kernels = _kernels()
         scatter_rows = kernels is None and stride == (1, 1)
         gxp = None
         if x.requires_grad:  # one more row for the rows path's slack (``_input_grad_rows``)
