@@ -57,17 +57,7 @@ def build_pair(batch_norm: bool = False) -> tuple[humblenet.Sequential, torch.nn
         ]
     )
     model.build((1, 28, 28))
-    tn = torch.nn
-    reference = tn.Sequential(
-        tn.Conv2d(1, 16, 3, padding=1),
-        tn.ReLU(),
-        tn.MaxPool2d(2),
-        tn.Conv2d(16, 32, 3, padding=1),
-        tn.ReLU(),
-        tn.MaxPool2d(2),
-        tn.Flatten(),
-        tn.Linear(32 * 7 * 7, 10),
-    )
+    reference = torch_twin(batch_norm=False)
     copy_weights(model, reference)
     return model, reference
 
@@ -75,21 +65,22 @@ def build_pair(batch_norm: bool = False) -> tuple[humblenet.Sequential, torch.nn
 def _build_batch_norm_pair() -> tuple[humblenet.Sequential, torch.nn.Sequential]:
     model = small_cnn(channels=1, image_size=28, num_classes=10, seed=0, activation=None)
     model.build((1, 28, 28))
-    tn = torch.nn
-    reference = tn.Sequential(
-        tn.Conv2d(1, 16, 3, padding=1),
-        tn.BatchNorm2d(16),
-        tn.ReLU(),
-        tn.MaxPool2d(2),
-        tn.Conv2d(16, 32, 3, padding=1),
-        tn.BatchNorm2d(32),
-        tn.ReLU(),
-        tn.MaxPool2d(2),
-        tn.Flatten(),
-        tn.Linear(32 * 7 * 7, 10),
-    )
+    reference = torch_twin(batch_norm=True)
     copy_weights(model, reference)
     return model, reference
+
+
+def torch_twin(batch_norm: bool) -> torch.nn.Sequential:
+    """The network in torch: two blocks of Conv2d 3x3 (with a BatchNorm2d after it when
+    ``batch_norm``), ReLU and MaxPool2d 2, then Flatten and Linear."""
+    tn = torch.nn
+    layers: list[torch.nn.Module] = []
+    for before, after in ((1, 16), (16, 32)):
+        layers.append(tn.Conv2d(before, after, 3, padding=1))
+        if batch_norm:
+            layers.append(tn.BatchNorm2d(after))
+        layers += [tn.ReLU(), tn.MaxPool2d(2)]
+    return tn.Sequential(*layers, tn.Flatten(), tn.Linear(32 * 7 * 7, 10))
 
 
 def copy_weights(model: humblenet.Sequential, reference: torch.nn.Sequential) -> None:
