@@ -142,3 +142,56 @@ def test_the_environment_can_turn_the_kernels_off(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(_recurrent_kernels, "_kernels", {})
     monkeypatch.delenv("HUMBLENET_FUSED")
     assert _recurrent_kernels.recurrent_kernels() is not None
+
+
+def test_the_float32_tanh_kernel_is_within_half_a_unit_in_the_last_place() -> None:
+    """``tanh32`` against float64's tanh on 3 million float32 inputs (uniform over ±11, so past
+    the clamp at 10, and log-uniform down to 1e-40, subnormals included): within 0.51 units in
+    the last place of the exact value (an exhaustive run over every positive float32 below 10.5
+    found 0.5054 at worst), never above 1 in size, odd, and the special values as NumPy's."""
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-11, 11, 2_000_000), 10 ** rng.uniform(-40, 0, 1_000_000)])
+    x = x.astype(np.float32).reshape(-1, 1000)
+    got = x.copy()
+    kernels = _recurrent_kernels.recurrent_kernels()
+    assert kernels is not None
+    kernels.tanh32(got)
+    exact = np.tanh(x.astype(np.float64))
+    ulp = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
+    assert (np.abs(got - exact) / ulp).max() < 0.51
+    assert np.abs(got).max() <= 1.0
+    minus = -x
+    kernels.tanh32(minus)
+    np.testing.assert_array_equal(minus, -got)
+    special = np.array([[np.nan, np.inf, -np.inf, 0.0, -0.0, 10.0, -10.0, 3e38]], np.float32)
+    expected = np.tanh(special)
+    kernels.tanh32(special)
+    np.testing.assert_array_equal(special, expected)
+    assert np.signbit(special[0, 4]) and not np.signbit(special[0, 3])
+
+
+def test_the_lstm_uses_the_tanh_kernel_in_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The float32 LSTM's forward goes through ``tanh32`` (twice a step) and float64's does not;
+    with NumPy's tanh put in its place, the outputs agree to float32 rounding."""
+    kernels = _recurrent_kernels.recurrent_kernels()
+    assert kernels is not None
+    calls = {"n": 0}
+    real = kernels.tanh32
+
+    def counted(a: np.ndarray) -> None:
+        calls["n"] += 1
+        real(a)
+
+    def numpy_tanh(a: np.ndarray) -> None:
+        np.tanh(a, out=a)
+
+    outputs = []
+    for tanh in (counted, numpy_tanh):
+        monkeypatch.setattr(kernels, "tanh32", tanh)
+        outputs.append(run_layer("lstm", np.float32, 6, False, True, True)[0])
+    assert calls["n"] == 12
+    np.testing.assert_allclose(outputs[0], outputs[1], rtol=1e-6, atol=1e-7)
+    calls["n"] = 0
+    monkeypatch.setattr(kernels, "tanh32", counted)
+    run_layer("lstm", np.float64, 6, False, True, True)
+    assert calls["n"] == 0
