@@ -19,6 +19,7 @@ taken under load flatters humblenet; compare quiet figures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -176,6 +178,44 @@ def gemm_peak(threads: int) -> float:
     return best
 
 
+def products_alone(sizes: list[int], samples: int, batch_size: int, training: bool) -> float:
+    """Seconds that NumPy's BLAS takes for the epoch's matrix products alone, at its shapes and
+    in the operand layouts that ``functional.linear`` hands it (forward ``x @ w.T``; backward
+    ``g @ w`` and ``g.T @ x``, no input gradient for the first layer), with nothing else run:
+    a lower bound for humblenet's epoch, which no elementwise work or Python can beat. Batches
+    of one size reuse their operands (warm in cache, so the bound is generous), and the faster of
+    one BLAS thread and BLAS's own count is taken, as ``fit`` may pick either."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    weights = [rng.random((n_out, n_in), dtype=np.float32) for n_in, n_out in pairwise(sizes)]
+    sizes_of_batches = [min(batch_size, samples - s) for s in range(0, samples, batch_size)]
+
+    def epoch() -> None:
+        cache: dict[int, list[np.ndarray]] = {}
+        for n in sizes_of_batches:
+            acts = cache.get(n)
+            if acts is None:
+                acts = cache[n] = [rng.random((n, k), dtype=np.float32) for k in sizes]
+            for i, w in enumerate(weights):  # forward
+                np.matmul(acts[i], w.T)
+            if training:
+                for i in range(len(weights) - 1, -1, -1):  # backward: g is acts[i + 1]
+                    np.matmul(acts[i + 1].T, acts[i])
+                    if i > 0:
+                        np.matmul(acts[i + 1], weights[i])
+
+    best = float("inf")
+    for limit in (1, None):
+        with threadpool_limits(limit, user_api="blas") if limit else contextlib.nullcontext():
+            epoch()
+            for _ in range(3):
+                start = time.perf_counter()
+                epoch()
+                best = min(best, time.perf_counter() - start)
+    return best
+
+
 # -- the cases -----------------------------------------------------------------------------------
 
 
@@ -207,6 +247,7 @@ def training_case(
     floor = epoch_flops(sizes, len(x)) / peak
     return {
         "case": name,
+        "products_alone_s": products_alone(sizes, len(x), batch_size, training=True),
         "humblenet_s": medians["humblenet"],
         "pytorch_s": medians["pytorch"],
         "ratio": medians["humblenet"] / medians["pytorch"],
@@ -237,6 +278,7 @@ def inference_case(data: tuple[Any, ...], repeats: int, peak: float) -> dict[str
     floor = 2.0 * len(x_test) * sum(products) / peak  # forward products only
     return {
         "case": "inference, 784-256-128-10 on 10,000 test images (batch 1024)",
+        "products_alone_s": products_alone(sizes, len(x_test), batch, training=False),
         "humblenet_s": medians["humblenet"],
         "pytorch_s": medians["pytorch"],
         "ratio": medians["humblenet"] / medians["pytorch"],
@@ -409,6 +451,17 @@ def main() -> None:
             f" {goal:>11} {r['load_average']:>5.1f}",
             flush=True,
         )
+    print(
+        "\nthe matrix products alone (NumPy's BLAS at the epoch's shapes, nothing else): the "
+        "best ratio humblenet could reach"
+    )
+    for r in results:
+        if "products_alone_s" in r:
+            print(
+                f"  {r['case']:<72} {r['products_alone_s']:.3f} s = "
+                f"{r['products_alone_s'] / r['pytorch_s']:.2f} of PyTorch's time, "
+                f"{r['products_alone_s'] / r['humblenet_s']:.0%} of humblenet's"
+            )
     for r in results:
         if "growth_during_training_mib" in r:
             g = r["growth_during_training_mib"]

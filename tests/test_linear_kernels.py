@@ -153,3 +153,66 @@ def test_embedding_rows_summed_kernel_adds_in_np_add_at_order(monkeypatch, dtype
     np.testing.assert_array_equal(fused, expected)
     monkeypatch.setitem(_linear_kernels._kernels, "linear", None)
     np.testing.assert_allclose(grads(), expected, rtol=1e-6 if dtype == np.float32 else 1e-13)
+
+
+def _cross_entropy(z: np.ndarray, labels: np.ndarray, reduction: str) -> list[np.ndarray]:
+    zt = Tensor(z, requires_grad=True)
+    loss = F.cross_entropy(zt, labels, reduction=reduction)
+    loss.backward(np.asarray(1.5, dtype=z.dtype))
+    return [np.asarray(loss.data), zt.grad]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 3), (128, 10), (7, 300)])
+def test_fused_cross_entropy_agrees_with_the_numpy_path(monkeypatch, dtype, reduction, shape):
+    """The compiled cross-entropy against class indices (value and gradient) against the NumPy
+    passes, to float rounding (its sums are float64, so it is the closer of the two to the
+    exact value: both are also checked against a float64 reference), and against PyTorch."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    z = (rng.standard_normal(shape) * 4).astype(dtype)
+    labels = rng.integers(0, shape[1], shape[0])
+    fused = _cross_entropy(z, labels, reduction)
+    monkeypatch.setitem(_linear_kernels._kernels, "linear", None)
+    plain = _cross_entropy(z, labels, reduction)
+    exact = _cross_entropy(z.astype(np.float64), labels, reduction)
+    zt = torch.tensor(z, requires_grad=True)
+    loss = torch.nn.functional.cross_entropy(zt, torch.from_numpy(labels), reduction=reduction)
+    (loss * 1.5).backward()
+    rtol = 1e-6 if dtype == np.float32 else 1e-13
+    for got, want, reference, oracle in zip(
+        fused, plain, exact, [loss.detach().numpy(), zt.grad.numpy()], strict=True
+    ):
+        assert got.dtype == want.dtype == dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol)
+        np.testing.assert_allclose(got, reference, rtol=rtol, atol=rtol)
+        np.testing.assert_allclose(got, oracle, rtol=10 * rtol, atol=10 * rtol)
+
+
+def test_fused_cross_entropy_keeps_the_numpy_rules_for_odd_scores(monkeypatch) -> None:
+    """A NaN score makes its row's loss NaN and an infinite maximum shifts by 0 (so that row is
+    NaN too) on both paths, with the same gradients; a row of -inf but one finite score gives a
+    loss of exactly 0; a label out of range gives the NumPy path's message, naming the first
+    bad label."""
+    z = np.array([[1.0, np.nan, 2.0], [np.inf, 0.0, 1.0], [-np.inf, 3.0, -np.inf]], np.float32)
+    labels = np.array([0, 1, 1])
+    results = []
+    for kernels in ("on", "off"):
+        if kernels == "off":
+            monkeypatch.setitem(_linear_kernels._kernels, "linear", None)
+        with np.errstate(invalid="ignore"):
+            zt = Tensor(z, requires_grad=True)
+            loss = F.cross_entropy(zt, labels, reduction="sum")
+            loss.backward()
+            last = float(F.cross_entropy(Tensor(z[2:]), labels[2:]).data)
+        results.append((float(loss.data), zt.grad, last))
+        with pytest.raises(ValueError, match=r"class label 5 is outside 0..2 for 3 classes"):
+            F.cross_entropy(Tensor(z[:1]), np.array([5]))
+        with pytest.raises(ValueError, match=r"class label -1 is outside 0..2 for 3 classes"):
+            F.cross_entropy(Tensor(z[2:]), np.array([-1]))
+    (fused_loss, fused_grad, fused_last), (plain_loss, plain_grad, plain_last) = results
+    assert np.isnan(fused_loss) and np.isnan(plain_loss)
+    np.testing.assert_array_equal(np.isnan(fused_grad), np.isnan(plain_grad))
+    np.testing.assert_allclose(fused_grad, plain_grad, rtol=1e-6, atol=1e-7)
+    assert fused_last == plain_last == 0.0

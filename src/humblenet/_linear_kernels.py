@@ -45,7 +45,8 @@ _kernels: dict[str, Any] = {}
 
 def linear_kernels() -> SimpleNamespace | None:
     """The compiled kernels (``bias_relu``, ``relu_backward``, ``relu_grad``, ``rows_summed``,
-    ``erf``), or None when numba is absent or turned off."""
+    ``erf``, ``cross_entropy_labels`` and its ``_grad``), or None when numba is absent or turned
+    off."""
     if "linear" not in _kernels:
         _kernels["linear"] = compile_kernels(
             bias_relu=_bias_relu,
@@ -53,6 +54,8 @@ def linear_kernels() -> SimpleNamespace | None:
             relu_grad=_relu_grad,
             rows_summed=_rows_summed,
             erf=_erf,
+            cross_entropy_labels=_cross_entropy_labels,
+            cross_entropy_labels_grad=_cross_entropy_labels_grad,
         )
     return _kernels["linear"]
 
@@ -131,3 +134,60 @@ def _erf(v: Any, out: Any) -> None:
     """``out[i] = math.erf(v[i])`` over 1-D float64 arrays."""
     for i in range(v.size):
         out[i] = math.erf(v[i])
+
+
+def _cross_entropy_labels(z: Any, labels: Any, probs: Any, per_row: Any, total: Any) -> int:
+    """Softmax cross-entropy of scores ``z`` ``(N, C)`` against class indices ``labels``:
+    ``per_row[r] = logsumexp(z[r]) - z[r, labels[r]]``, their sum in ``total[0]`` (float64), and
+    the softmax itself in ``probs`` (the backward's gradient is ``probs`` less one at the
+    label). Returns -1, or the first row whose label is outside ``0..C-1`` (then nothing is
+    computed).
+
+    The NumPy path (``functional.cross_entropy``) takes eleven passes and a dozen calls, 47 µs
+    for 128 x 10 scores; this loop over the rows takes about 10. Its numbers agree with that
+    path to float rounding, not bit for bit: each row is shifted by its maximum in the scores'
+    dtype as there (a NaN maximum, or an infinite one, shifts by 0) and each exponential is
+    taken in that dtype, but the sums are float64 and the probabilities are ``exp / sum``, where
+    NumPy takes ``exp(log_probs)`` (``tests/test_linear_kernels.py``)."""
+    rows, classes = z.shape
+    for r in range(rows):
+        if labels[r] < 0 or labels[r] >= classes:
+            return r
+    zero = z.dtype.type(0)
+    loss = 0.0
+    for r in range(rows):
+        row = z[r]
+        top = row[0]
+        for j in range(1, classes):
+            v = row[j]
+            if v > top or v != v:  # np.max's rule: a NaN wins
+                top = v
+        if not (top - top == zero):  # NaN or infinite: no shift, as _shifted does
+            top = zero
+        out = probs[r]
+        sum_exp = 0.0
+        for j in range(classes):
+            e = math.exp(row[j] - top)
+            out[j] = e
+            sum_exp += e
+        value = math.log(sum_exp) - (row[labels[r]] - top)
+        per_row[r] = value
+        loss += value
+        inverse = 1.0 / sum_exp
+        for j in range(classes):
+            out[j] = out[j] * inverse
+    total[0] = loss
+    return -1
+
+
+def _cross_entropy_labels_grad(probs: Any, labels: Any, factor: Any, grad: Any) -> None:
+    """``grad = (probs - onehot(labels)) * factor``, as the NumPy path: the one taken off at the
+    label before the product."""
+    one = probs.dtype.type(1)
+    for r in range(probs.shape[0]):
+        pr = probs[r]
+        gr = grad[r]
+        for j in range(pr.size):
+            gr[j] = pr[j] * factor
+        label = labels[r]
+        gr[label] = (pr[label] - one) * factor

@@ -300,8 +300,11 @@ def mae(prediction: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return Tensor._make(value, (prediction, target), backward, "mae")
 
 
-def _class_targets(name: str, logits: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Check integer class targets against ``(N, C)`` scores and return them as int64."""
+def _class_targets(
+    name: str, logits: np.ndarray, target: np.ndarray, check_range: bool = True
+) -> np.ndarray:
+    """Check integer class targets against ``(N, C)`` scores and return them as int64 (their
+    range too, unless the caller's kernel checks it)."""
     if logits.ndim != 2:
         raise ValueError(f"{name}: expected scores of shape (batch, classes), got {logits.shape}")
     if target.shape != (logits.shape[0],):
@@ -314,13 +317,45 @@ def _class_targets(name: str, logits: np.ndarray, target: np.ndarray) -> np.ndar
             target = target.astype(np.int64)
         else:
             raise TypeError(f"{name}: class targets must be integers, got dtype {target.dtype}")
-    n_classes = logits.shape[1]
-    if target.size and (target.min() < 0 or target.max() >= n_classes):
-        bad = target[(target < 0) | (target >= n_classes)][0]
-        raise ValueError(
-            f"{name}: class label {bad} is outside 0..{n_classes - 1} for {n_classes} classes"
-        )
+    if check_range and target.size and (target.min() < 0 or target.max() >= logits.shape[1]):
+        _bad_label(name, logits, target[(target < 0) | (target >= logits.shape[1])][0])
     return target.astype(np.intp, copy=False)
+
+
+def _bad_label(name: str, logits: np.ndarray, label: Any) -> None:
+    n_classes = logits.shape[1]
+    raise ValueError(
+        f"{name}: class label {label} is outside 0..{n_classes - 1} for {n_classes} classes"
+    )
+
+
+def _cross_entropy_fused(logits: Tensor, z: np.ndarray, t: np.ndarray, reduction: str) -> Any:
+    """Cross-entropy against class indices in two compiled passes (forward, backward), or None
+    where the kernels do not apply: numba absent, scores not a C-ordered float32 or float64
+    matrix, or ``reduction="none"``."""
+    if reduction not in ("mean", "sum") or z.ndim != 2 or z.dtype not in (np.float32, np.float64):
+        return None
+    kernels = _linear_kernels.linear_kernels()
+    if kernels is None or not z.flags.c_contiguous or t.dtype.kind not in "iuf":
+        return None
+    labels = _class_targets("cross_entropy", z, t, check_range=False)
+    probs = np.empty_like(z)
+    per_row = np.empty(z.shape[0], dtype=z.dtype)
+    total = np.empty(1)
+    bad = kernels.cross_entropy_labels(z, labels, probs, per_row, total)
+    if bad >= 0:
+        _bad_label("cross_entropy", z, labels[bad])
+    n = z.shape[0]
+    scale = 1.0 / max(n, 1) if reduction == "mean" else 1.0
+    empty_mean = reduction == "mean" and not n  # NaN, as NumPy's mean of nothing
+    value = np.asarray(np.nan if empty_mean else total[0] * scale, dtype=z.dtype)
+
+    def backward_fused(g: np.ndarray) -> tuple[np.ndarray]:
+        grad = np.empty_like(probs)
+        kernels.cross_entropy_labels_grad(probs, labels, z.dtype.type(g * scale), grad)
+        return (grad,)
+
+    return Tensor._make(value, (logits,), backward_fused, "cross_entropy")
 
 
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -337,6 +372,10 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
     """
     z = logits.data
     t = np.asarray(_data(target))
+    if t.ndim == 1:
+        fused = _cross_entropy_fused(logits, z, t, reduction)
+        if fused is not None:
+            return fused
     log_probs = _shifted(z, -1)
     log_probs -= np.log(np.exp(log_probs).sum(axis=-1, keepdims=True))
     if t.ndim == z.ndim and t.dtype.kind == "f":
