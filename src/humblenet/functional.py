@@ -18,7 +18,7 @@ here (``conv2d``, ``max_pool2d``, ``batch_norm``, ...).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -322,7 +322,7 @@ def _class_targets(
     return target.astype(np.intp, copy=False)
 
 
-def _bad_label(name: str, logits: np.ndarray, label: Any) -> None:
+def _bad_label(name: str, logits: np.ndarray, label: Any) -> NoReturn:
     n_classes = logits.shape[1]
     raise ValueError(
         f"{name}: class label {label} is outside 0..{n_classes - 1} for {n_classes} classes"
@@ -336,7 +336,7 @@ def _cross_entropy_fused(logits: Tensor, z: np.ndarray, t: np.ndarray, reduction
     if reduction not in ("mean", "sum") or z.ndim != 2 or z.dtype not in (np.float32, np.float64):
         return None
     kernels = _linear_kernels.linear_kernels()
-    if kernels is None or not z.flags.c_contiguous or t.dtype.kind not in "iuf":
+    if kernels is None or not z.flags.c_contiguous:
         return None
     labels = _class_targets("cross_entropy", z, t, check_range=False)
     probs = np.empty_like(z)

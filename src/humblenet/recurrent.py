@@ -274,8 +274,7 @@ def _lstm_fused(
     product unless ``h0`` needs a gradient. The kernels' float operations are the NumPy
     path's, in the same order, but for that ``tanh`` (within 0.51 units in the last place of
     the exact value) and the products, which sum in another order; so the two paths agree to
-    float rounding
-    (``tests/test_recurrent_kernels.py``).
+    float rounding (``tests/test_recurrent_kernels.py``).
     """
     xd, w_ih_half, bias_half, w_hh_half, w_ih_data, w_hh_data, h_init, c_init = arrays
     h0 = inputs[5]
