@@ -175,7 +175,8 @@ def test_the_float32_tanh_kernel_is_within_a_few_units_in_the_last_place() -> No
 
 def test_the_lstm_uses_the_tanh_kernel_in_float32(monkeypatch: pytest.MonkeyPatch) -> None:
     """The float32 LSTM's forward goes through ``tanh32`` (twice a step) and float64's does not;
-    with NumPy's tanh put in its place, the outputs agree to float32 rounding."""
+    with NumPy's tanh put in its place, the outputs agree to a few units in the last place of
+    float32 (the kernel's own error is up to 5.5 of them, and carries over six steps)."""
     kernels = _recurrent_kernels.recurrent_kernels()
     assert kernels is not None
     calls = {"n": 0}
@@ -193,7 +194,7 @@ def test_the_lstm_uses_the_tanh_kernel_in_float32(monkeypatch: pytest.MonkeyPatc
         monkeypatch.setattr(kernels, "tanh32", tanh)
         outputs.append(run_layer("lstm", np.float32, 6, False, True, True)[0])
     assert calls["n"] == 12
-    np.testing.assert_allclose(outputs[0], outputs[1], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(outputs[0], outputs[1], rtol=2e-6, atol=1e-6)
     calls["n"] = 0
     monkeypatch.setattr(kernels, "tanh32", counted)
     run_layer("lstm", np.float64, 6, False, True, True)

@@ -260,64 +260,78 @@ def _lstm_fused(
     against 106 µs a step forward, 52 against 88 backward (B 64, H 128, two threads). So here
     every per-step array is gates first: the pre-activations ``(T, 4H, B)``, the states ``(T,
     H, B)``, each step a C-contiguous block with one unit per row over the batch (the kernels
-    vectorize only over contiguous rows). The input projection is one batched product ``w_ih @
-    x_t.T`` for all steps; the weight gradients are one product each over the step gradients,
-    which the backward kernel writes side by side, ``(4H, T B)``, as in the NumPy path (each
-    step's product reads its strided ``(4H, B)`` slice). The outputs go back to ``(T + 1,
-    B, H)`` in one copy, the incoming gradient to gates first in one.
+    vectorize only over contiguous rows). The input projection and the bias are not a product
+    of their own: each step's one product is ``[w_hh | w_ih | bias] @ [h_prev; x_t.T; 1]``,
+    the right-hand side a slot of ``hx`` (``(T + 1, H + I + 1, B)``) into which the previous
+    step wrote its ``h``. At the character model's size (T 32, I 32) that took 3.39 against
+    3.97 ms a forward: the wider product costs 17 µs a step more, but the projection alone,
+    inner size 32, took 0.6 ms, and its sum into each step another pass. The weight gradients
+    are one product each over the step gradients, which the backward kernel writes side by
+    side, ``(4H, T B)``, as in the NumPy path (each step's product reads its strided ``(4H,
+    B)`` slice). The outputs go back to ``(T + 1, B, H)`` in one copy, the incoming gradient to
+    gates first in one.
 
-    A forward step is the product, the sum with the projection, ``tanh``, one kernel (gates
-    and cell), ``tanh`` of the cell and the output's product. In float32 both ``tanh`` are the
-    kernel ``tanh32`` (in place, a rational function in float32), which NumPy's float32 ``tanh``
-    was slower than on this project's machines: 15 against 85 µs a step for the gates (B 64, H
-    128). A backward step
+    A forward step is the product, ``tanh``, one kernel (gates and cell), ``tanh`` of the cell
+    and the output's product. In float32 both ``tanh`` are the kernel ``tanh32`` (in place, a
+    rational function in float32), which NumPy's float32 ``tanh`` was slower than on this
+    project's machines: 15 against 85 µs a step for the gates (B 64, H 128). A backward step
     is one kernel and the product, and no factors are computed beforehand. A missing initial
-    state is zero, so the first step skips its product, and the last backward step skips its
-    product unless ``h0`` needs a gradient. The kernels' float operations are the NumPy
-    path's, in the same order, but for that ``tanh`` (within 5.5 units in the last place of
-    the exact value) and the products, which sum in another order; so the two paths agree to
-    float rounding (``tests/test_recurrent_kernels.py``).
+    state is zero, so the first step leaves out its rows of the product, and the last backward
+    step skips its product unless ``h0`` needs a gradient. The kernels' float operations are
+    the NumPy path's, in the same order, but for that ``tanh`` (within 5.5 units in the last
+    place of the exact value) and the products, which sum in another order; so the two paths
+    agree to float rounding (``tests/test_recurrent_kernels.py``).
     """
     xd, w_ih_half, bias_half, w_hh_half, w_ih_data, w_hh_data, h_init, c_init = arrays
     h0 = inputs[5]
-    t, b, _ = xd.shape
+    t, b, i = xd.shape
     h = w_hh_data.shape[1]
     dtype = xd.dtype
     half = dtype.type(0.5)
-    acts = np.matmul(w_ih_half, xd.transpose(0, 2, 1))  # (T, 4H, B): the projection
+    # each step's product [w_hh | w_ih | bias] @ [h_prev; x_t.T; 1], from the slots of ``hx``
+    rows = h + i + (bias_half is not None)
+    w_cat = np.empty((4 * h, rows), dtype=dtype)
+    w_cat[:, :h] = w_hh_half
+    w_cat[:, h : h + i] = w_ih_half
     if bias_half is not None:
-        acts += bias_half[:, None]
-    hs = np.empty((t, h, b), dtype=dtype)
+        w_cat[:, h + i] = bias_half
+    hx = np.empty((t + 1, rows, b), dtype=dtype)  # step s reads slot s + ahead, writes the next
+    ahead, later = (1, -1) if reverse else (0, 1)
+    xs = hx[ahead : ahead + t]
+    xs[:, h : h + i] = xd.transpose(0, 2, 1)
+    xs[:, h + i :] = 1
+    acts = np.empty((t, 4 * h, b), dtype=dtype)  # (T, 4H, B): each step's gates
     cells = np.empty((t, h, b), dtype=dtype)
     tanh_c = np.empty((t, h, b), dtype=dtype)
-    h_first = np.ascontiguousarray(h_init.T)
     c_first = np.ascontiguousarray(c_init.T)
     order = _order(t, reverse)
     first = order[0]
-    scratch = np.empty((4 * h, b), dtype=dtype)
-    h_prev, c_prev = h_first, c_first
+    hx[first + ahead, :h] = h_init.T
+    c_prev = c_first
     tanh = k.tanh32 if dtype == np.float32 else _tanh_in_place
     for step in order:
         a = acts[step]
+        slot = hx[step + ahead]
         if step != first or h0 is not None:
-            np.matmul(w_hh_half, h_prev, out=scratch)
-            a += scratch
+            np.matmul(w_cat, slot, out=a)
+        else:  # a missing initial state is zero: its rows of the product are skipped
+            np.matmul(w_cat[:, h:], slot[h:], out=a)
         tanh(a)
         c = cells[step]
         k.lstm_gates(a, c_prev, c, tanh_c[step], half)
         tanh(tanh_c[step])
-        np.multiply(a[3 * h :], tanh_c[step], out=hs[step])
-        h_prev, c_prev = hs[step], c
+        np.multiply(a[3 * h :], tanh_c[step], out=hx[step + ahead + later, :h])
+        c_prev = c
+    hs = hx[1 - ahead : 1 - ahead + t, :h]  # step s's output, (T, H, B)
     packed = np.empty((t + 1, b, h), dtype=dtype)
     np.copyto(packed[:t], hs.transpose(0, 2, 1))
     packed[t] = c_prev.T
     parents = _parents(*inputs)
     if not any(p.requires_grad for p in parents):
         return Tensor._make(packed, parents, _no_backward, "lstm")
-    later = 1 if reverse else -1  # the step before ``s`` in running order is ``s - later``
 
-    def c_before(step: int) -> np.ndarray:
-        return c_first if step == first else cells[step + later]
+    def c_before(step: int) -> np.ndarray:  # the step before ``s`` in running order
+        return c_first if step == first else cells[step - later]
 
     h0_grad = h0 is not None and h0.requires_grad
     w_hh_t = np.ascontiguousarray(w_hh_data.T)
