@@ -4,6 +4,9 @@ that array). The optimizers' flat fast path is tested beside the optimizers."""
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import numpy as np
 import pytest
 import torch
@@ -101,12 +104,15 @@ def test_the_first_gradient_of_a_leaf_is_kept_without_a_copy() -> None:
     [(15, 784, 256), (15, 512, 216), (7, 64, 300), (23, 16, 1024), (5, 8, 2000)],
 )
 def test_a_small_float32_batch_multiplied_in_pieces_is_the_product_within_rounding(
-    rows: int, features: int, units: int
+    monkeypatch: pytest.MonkeyPatch, rows: int, features: int, units: int
 ) -> None:
     """Below ``_SMALL_BATCH`` rows, ``linear`` multiplies float32 samples in pieces of rows
-    (OpenBLAS's fast path for small outputs). Each piece is a different kernel, so each output
-    is checked against the float64 product within float32 rounding, and the gradients
-    against torch's in float64 within 1e-5 of their largest element."""
+    where OpenBLAS has a fast path for small outputs (taken here on every machine, so that the
+    pieces are checked everywhere). Each piece is a different kernel, so each output is
+    checked against the float64 product within float32 rounding, and the gradients against
+    torch's in float64 within 1e-5 of their largest element."""
+    monkeypatch.setattr(F, "_pieces", True)
+    calls = count_products(monkeypatch)
     rng = np.random.default_rng(rows + units)
     x = rng.standard_normal((rows, features)).astype(np.float32)
     w = rng.standard_normal((units, features)).astype(np.float32)
@@ -115,6 +121,7 @@ def test_a_small_float32_batch_multiplied_in_pieces_is_the_product_within_roundi
     assert max(1, F._SMALL_OUTPUT // units) < rows < F._SMALL_BATCH  # the pieces are taken
     tx, tw, tb = (Tensor(a, requires_grad=True) for a in (x, w, b))
     out = F.linear(tx, tw, tb, activation="relu")
+    assert calls["n"] == -(-rows // max(1, F._SMALL_OUTPUT // units))  # one product a piece
     exact = x.astype(np.float64) @ w.T.astype(np.float64) + b
     # float32 rounding of a sum of `features` products: a few units in the last place of the
     # sum of magnitudes
@@ -131,9 +138,59 @@ def test_a_small_float32_batch_multiplied_in_pieces_is_the_product_within_roundi
         np.testing.assert_allclose(mine.grad, expected, rtol=0, atol=1e-5 * scale)
 
 
-def test_a_batch_of_samples_with_more_axes_takes_the_pieces_too() -> None:
+def count_products(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Counts the calls of ``np.matmul`` made through ``functional``."""
+    calls = {"n": 0}
+    real = np.matmul
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(F.np, "matmul", counted)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("kernels", "expected"),
+    [
+        (["SkylakeX"], True),
+        (["Cooperlake", "SapphireRapids"], True),
+        (["Haswell"], False),
+        (["SkylakeX", "Zen"], False),
+        ([], False),
+    ],
+)
+def test_the_pieces_are_taken_only_with_openblas_small_product_kernels(
+    monkeypatch: pytest.MonkeyPatch, kernels: list[str], expected: bool
+) -> None:
+    """The choice follows the OpenBLAS kernels threadpoolctl names (other libraries aside), and
+    with them how many products a 15-row batch of 784 -> 256 takes: four pieces or one."""
+    import threadpoolctl
+
+    infos = [{"internal_api": "openblas", "architecture": name} for name in kernels]
+    infos.append({"internal_api": "mkl", "architecture": "SkylakeX"})  # not NumPy's BLAS
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: infos)
+    monkeypatch.setattr(F, "_pieces", None)
+    assert F._pieces_pay() is expected
+    calls = count_products(monkeypatch)
+    x = np.ones((15, 784), np.float32)
+    F.linear(Tensor(x), Tensor(np.ones((256, 784), np.float32)))
+    assert calls["n"] == (4 if expected else 1)
+
+
+def test_without_threadpoolctl_one_product_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # import fails
+    monkeypatch.setattr(F, "_pieces", None)
+    assert F._pieces_pay() is False
+
+
+def test_a_batch_of_samples_with_more_axes_takes_the_pieces_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """(batch, steps, features) input is one matrix of batch × steps rows: equal, bit for bit, to
     the same rows given as a matrix."""
+    monkeypatch.setattr(F, "_pieces", True)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((3, 5, 40)).astype(np.float32)
     w = Tensor(rng.standard_normal((300, 40)).astype(np.float32))

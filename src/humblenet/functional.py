@@ -53,19 +53,47 @@ _REDUCTIONS = ("mean", "sum", "none")
 # -- the layer's product -------------------------------------------------------------------------
 
 
-# A few rows times a transposed weight: OpenBLAS (NumPy's wheels) takes a fast path for a
-# float32 product x @ w.T whose output has at most about 1,024 numbers and its full matrix-product
-# path (which first copies w into its own layout) above that. Measured with one BLAS thread,
-# best of 9 (this 2-core machine shared with other jobs): 784 -> 256 outputs take 17 µs for 4
-# rows and 171 µs for 5; for 15 rows, 414 µs in one product and 199 µs as four products of at
-# most 4 rows; 512 -> 216, 224 µs against 49 µs; 784 -> 512, 857 µs against 497 µs; 32 and 64
-# rows still gain (551 against 257, 820 against 513 µs), 128 rows no longer (1,314 against
-# 1,340 µs). So a float32 batch of fewer than _SMALL_BATCH rows (those fit trains with one BLAS
-# thread, training/threads.py) is multiplied in pieces of _SMALL_OUTPUT // out_features rows.
-# Each output number is then summed by the other kernel, so it may differ from one product's in
-# its last bits (float32 rounding; tests/test_fast_paths.py compares both with float64).
+# A few rows times a transposed weight: OpenBLAS's builds for AVX-512 cores (its SkylakeX,
+# Cooperlake and SapphireRapids kernels) take a fast path for a float32 product x @ w.T whose
+# output has at most about 1,024 numbers and their full matrix-product path (which first copies
+# w into its own layout) above that. Measured on such a machine with one BLAS thread, best of 9:
+# 784 -> 256 outputs take 17 µs for 4 rows and 171 µs for 5; for 15 rows, 414 µs in one product
+# and 199 µs as four products of at most 4 rows; 512 -> 216, 224 µs against 49 µs; 784 -> 512,
+# 857 µs against 497 µs; 32 and 64 rows still gain (551 against 257, 820 against 513 µs), 128
+# rows no longer (1,314 against 1,340 µs). So there a float32 batch of fewer than _SMALL_BATCH
+# rows (those fit trains with one BLAS thread, training/threads.py) is multiplied in pieces of
+# _SMALL_OUTPUT // out_features rows. Each output number is then summed by the other kernel, so
+# it may differ from one product's in its last bits (float32 rounding; tests/test_fast_paths.py
+# compares both with float64).
+#
+# Other builds have no such path, and the pieces only read the weight again for each: on an AMD
+# EPYC machine (OpenBLAS's Haswell kernels, AVX2), 15 rows took 150 against 284 µs for 784 ->
+# 256 and 370 against 1,134 µs for 784 -> 512, one product against the pieces. So the pieces are
+# taken only where threadpoolctl reports one of those kernels (``_pieces_pay``): a fixed choice
+# for a machine, so its numbers do not depend on a timing.
 _SMALL_OUTPUT = 1024
 _SMALL_BATCH = 24
+_SMALL_PATH_KERNELS = ("skylakex", "cooperlake", "sapphirerapids")
+_pieces: bool | None = None  # _pieces_pay's answer, found once
+
+
+def _pieces_pay() -> bool:
+    """Whether NumPy's BLAS is an OpenBLAS with the small-product path above (False without
+    threadpoolctl, which tells the kernels' name)."""
+    global _pieces
+    if _pieces is None:
+        try:
+            from threadpoolctl import threadpool_info
+        except ImportError:
+            _pieces = False
+        else:
+            names = [
+                str(info.get("architecture", "")).lower()
+                for info in threadpool_info()
+                if info.get("internal_api") == "openblas"
+            ]
+            _pieces = bool(names) and all(name in _SMALL_PATH_KERNELS for name in names)
+    return _pieces
 
 
 def _product(x2: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -73,7 +101,8 @@ def _product(x2: np.ndarray, w: np.ndarray) -> np.ndarray:
     rows where that is faster (see above)."""
     rows, units = x2.shape[0], w.shape[0]
     step = max(1, _SMALL_OUTPUT // units)
-    if rows >= _SMALL_BATCH or step >= rows or x2.dtype != np.float32 or w.dtype != np.float32:
+    small = rows < _SMALL_BATCH and step < rows
+    if not small or x2.dtype != np.float32 or w.dtype != np.float32 or not _pieces_pay():
         return np.matmul(x2, w.T)
     out = np.empty((rows, units), dtype=np.float32)
     for start in range(0, rows, step):
