@@ -21,9 +21,16 @@ Under load the spinning threads starve the loop (part 9's network, 10,000 sample
 against 1.12 s); at batch 24 and up two threads win. So ``fit`` trains batches of fewer than
 ``ONE_THREAD_BELOW`` samples with one BLAS thread and larger ones with BLAS's own choice. The
 limit needs threadpoolctl (``humblenet[fast]``); without it the threads are left as they are.
-The number of threads does not change the numbers of these training products: each output
-element is the same sum in the same order, only the blocks are shared out
-(tests/training/test_threads.py).
+With OpenBLAS's SkylakeX kernels the number of threads did not change the numbers of these
+training products: each output element was the same sum in the same order, only the blocks
+were shared out (tests/training/test_threads.py checks it at one small size). With its Haswell
+kernels (an AMD EPYC machine) it can: of 297 small products (1-23 rows, the layers of this
+project's benchmarks, forward and both backward products), 73 differed in their last bits
+between one thread and two. So the choice depends on the batch size alone, never on the
+machine's load: a run, and a run resumed from a checkpoint, gives the same numbers each time.
+On that machine two threads would train batch 15 faster (0.58 against 0.67 s an epoch of
+784-256-128-10, 1.19 against 1.48 s for part 9's network, 15,000 samples, idle), but a choice
+made from the load average would make the numbers depend on it, and one thread is kept.
 
 ``predict`` places its threads the other way round (``spread``): its batches are independent,
 so each of two Python threads runs whole batches through the model, each product on one BLAS
