@@ -13,6 +13,9 @@ from __future__ import annotations
 import math
 import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -254,3 +257,26 @@ def test_without_the_word_list_datasets_and_train_text_say_how_to_install_it(
     assert "words (text)" in out and "not found: install Debian's word list" in out
     assert "apt-get install wamerican" in out
     check_mistake(text_workspace, capsys, ["train-text", "words"], ["apt-get install wamerican"])
+
+
+def test_a_reader_that_goes_away_does_not_lose_the_model(tmp_path):
+    """``humblenet train-text lines.txt | head -1``: the pipe closes after the first line; the
+    run goes on without its output, saves its model and exits 0 (it used to stop at the next
+    print, with status 0 and no model)."""
+    _write_lines(tmp_path / "lines.txt")
+    paths = [str(Path(__file__).resolve().parents[2] / "src"), os.environ.get("PYTHONPATH", "")]
+    with subprocess.Popen(
+        [sys.executable, "-W", "error", "-m", "humblenet", "train-text", "lines.txt", *TINY,
+         "--out", "m.safetensors"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths))},
+    ) as child:  # fmt: skip
+        assert child.stdout is not None and child.stderr is not None
+        assert child.stdout.readline().startswith("training a character")
+        child.stdout.close()
+        errors = child.stderr.read()
+        assert child.wait() == 0, errors
+    assert "Traceback" not in errors and "Exception ignored" not in errors
+    lines = (tmp_path / "lines.txt").read_text(encoding="utf-8").splitlines()
+    vocab = text.CharVocab.from_dict(load(tmp_path / "m.safetensors").metadata["preprocessing"])
+    assert len(vocab) == len(set("".join(lines))) + 2  # the whole model, vocabulary and all

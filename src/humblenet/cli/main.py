@@ -15,10 +15,11 @@ propagates with its traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from humblenet import __version__
 from humblenet.cli import datasets, evaluate, export, info, predict, sample, tour, train, train_text
@@ -48,9 +49,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _ReaderGone:
+    """``sys.stdout`` for the length of a command: when the reader of a pipe goes away
+    (``humblenet train-text words.txt | head -2``), the rest of the output goes nowhere and the
+    command carries on, so a training run still saves its model (it used to stop at the next
+    print, with status 0 and nothing saved). Everything else is the stream's own."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.gone = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                return int(self._stream.write(text))
+            except BrokenPipeError:
+                self._silence()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._silence()
+
+    def _silence(self) -> None:
+        self.gone = True
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            # what is left in the stream's buffer would fail again when Python exits
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     args = build_parser().parse_args(argv)
+    stdout = sys.stdout
+    sys.stdout = _ReaderGone(stdout)
     try:
         return int(args.run(args))
     except UserError as error:
@@ -60,7 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("humblenet: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # The reader went away (e.g. `humblenet tour | head`): stop quietly, as Unix tools do.
+        # The reader went away and a write went past the guard above (a library writing to
+        # the file descriptor itself): stop quietly, as Unix tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, stdout.fileno())
         return 0
+    finally:
+        sys.stdout = stdout
