@@ -267,7 +267,7 @@ def report(results: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--quick", action="store_true", help="a small, fast setting")
     parser.add_argument("--compare-torch", action="store_true", help="train PyTorch's twin too")
     parser.add_argument("--epochs", type=int, help="passes over the training windows")

@@ -325,7 +325,7 @@ def report(results: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--quick", action="store_true", help="a small, fast setting")
     parser.add_argument("--steps", type=int, help="Adam steps per model")
     parser.add_argument("--learning-rate", type=float, help="the peak learning rate of both")

@@ -64,6 +64,14 @@ def test_text_file_lines(tmp_path):
         text.load_lines(tmp_path / "bin.txt")
 
 
+def test_a_byte_order_mark_is_not_a_character_of_the_text(tmp_path):
+    """Some editors write a UTF-8 byte-order mark first; it used to enter the vocabulary."""
+    path = tmp_path / "marked.txt"
+    path.write_bytes("\ufeffhello\nworld\n".encode())
+    assert text.load_documents(path) == ["hello", "world"]
+    assert "\ufeff" not in text.CharVocab.from_texts(text.load_documents(path)).to_dict()["chars"]
+
+
 def test_split_is_seeded_and_disjoint():
     docs = [f"w{i}" for i in range(100)]
     train, valid = text.split_documents(docs, 0.1, seed=3)

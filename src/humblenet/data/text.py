@@ -69,7 +69,8 @@ def _read_text(owner: str, path: str | os.PathLike[str]) -> str:
     if not file.is_file():
         raise FileNotFoundError(f"{owner}: no file {str(file)!r}; give the path of a text file")
     try:
-        return file.read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark some editors write first is not a character of the text
+        return file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
         raise ValueError(
             f"{owner}: {str(file)!r} is not UTF-8 text (byte {error.start}); give a plain text file"

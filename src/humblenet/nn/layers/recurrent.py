@@ -238,7 +238,16 @@ class _RNNBase(Layer):
         return config
 
     def extra_repr(self) -> str:
-        return f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}"
+        """As torch's: the sizes, then each option that is not its default."""
+        options = [
+            (self.num_layers != 1, f"num_layers={self.num_layers}"),
+            (not self.use_bias, "bias=False"),
+            (self.batch_first, "batch_first=True"),
+            (self.dropout != 0, f"dropout={self.dropout}"),
+            (self.bidirectional, "bidirectional=True"),
+        ]
+        shown = [text for differs, text in options if differs]
+        return ", ".join([f"{self.input_size}, {self.hidden_size}", *shown])
 
 
 @register
