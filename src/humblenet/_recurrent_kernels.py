@@ -85,12 +85,12 @@ def _tanh32(a: Any) -> None:
 
     NumPy's float32 ``tanh`` is vectorized too, but on this project's machines (AMD EPYC, AVX2)
     it runs at 2.6-4 ns a number: its table lookups become gathers, slow on those cores. Here
-    every number takes the same nine fused multiply-adds and a division in float32, eight
-    numbers to an instruction: 0.45 ns a number there (15 against 85 µs for a ``(512, 64)``
-    array). This is how Eigen's float32 ``tanh`` (TensorFlow's CPU kernels) works too; the
-    earlier evaluation of a longer fit in float64, within 0.51 units, took 1.5 ns. The result is
-    clamped to [-1, 1], which float32 rounding could leave by a unit. NaN stays NaN (the clamps'
-    comparisons are false for it), +-inf gives +-1, -0.0 gives -0.0.
+    every number takes the same eight fused multiply-adds, two products and a division in
+    float32, eight numbers to an instruction: 0.45 ns a number there (15 against 85 µs for a
+    ``(512, 64)`` array). This is how Eigen's float32 ``tanh`` (TensorFlow's CPU kernels) works
+    too; the earlier evaluation of a longer fit in float64, within 0.51 units, took 1.5 ns. The
+    result is clamped to [-1, 1], which float32 rounding could leave by a unit. NaN stays NaN
+    (the clamps' comparisons are false for it), +-inf gives +-1, -0.0 gives -0.0.
 
     In place only: given two arrays, the loop checks at run time whether they overlap, and the
     same array twice overlaps, so that call ran unvectorized."""
