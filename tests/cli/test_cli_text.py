@@ -196,7 +196,7 @@ def text_workspace(workspace, text_model):
         (b"\n  \n\n", ["has no text"]),
         (bytes(range(256)) * 4, ["not UTF-8"]),
         (b"abc\x00\x00def\n" * 20, ["control characters", "U+0000", "binary"]),
-        (b"only one line\n", ["too few", "--validation-split 0"]),
+        (b"only one line\n", ["1 document is too few", "--validation-split 0"]),
         # 9 training lines of 2 letters, each with its 2 markers: 36 ids, 8 validation ids
         (b"ab\ncd\nef\ngh\nij\nkl\nmn\nop\nqr\nst\n", ["the validation lines hold 4 ",
                                                         "--context 8", "at most 3"]),
@@ -232,6 +232,17 @@ def test_train_text_refuses_a_file_it_cannot_learn_from(text_workspace, capsys, 
 )
 def test_text_commands_refuse_mistakes_in_one_line(text_workspace, capsys, args, words):
     check_mistake(text_workspace, capsys, args, words)
+
+
+def test_one_line_trains_with_no_validation_and_is_counted_in_the_singular(
+    text_workspace, capsys
+):
+    (text_workspace / "one.txt").write_text("one line of text to learn from\n", encoding="utf-8")
+    args = ["train-text", "one.txt", *TINY, "--validation-split", "0", "--out", "one.safetensors"]
+    status, out, err = run_main(args, capsys)
+    assert status == 0, err
+    assert "on one.txt: 1 line, vocabulary" in out.splitlines()[0]
+    assert (text_workspace / "one.safetensors").is_file()
 
 
 def test_a_diverging_run_saves_nothing(text_workspace, capsys):

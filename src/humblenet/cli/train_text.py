@@ -244,9 +244,10 @@ def run(args: argparse.Namespace) -> int:
     )
     model.build((args.context,))
     optimizer = optim.Adam(model.parameters(), learning_rate=args.learning_rate)
+    noun = kind if len(documents) != 1 else kind[:-1]  # "1 line", "2 lines"
     print(
         f"training a character {args.model} ({model.count_params():,} parameters) on "
-        f"{args.file}: {len(documents):,} {kind}, vocabulary {len(vocab)} (uniform guess "
+        f"{args.file}: {len(documents):,} {noun}, vocabulary {len(vocab)} (uniform guess "
         f"{math.log(len(vocab)):.3f} nats/char), {y.size:,} training characters"
     )
     metrics: dict[str, float] = {}

@@ -263,7 +263,8 @@ def split_documents(
     cut = max(1, int(round(len(order) * validation_fraction)))
     if cut >= len(order):
         raise ValueError(
-            f"split_documents: {len(order)} documents are too few to keep "
+            f"split_documents: {len(order)} "
+            f"{'document is' if len(order) == 1 else 'documents are'} too few to keep "
             f"{validation_fraction:.0%} for validation"
         )
     return order[cut:], order[:cut]
