@@ -4,7 +4,7 @@ that array). The optimizers' flat fast path is tested beside the optimizers."""
 
 from __future__ import annotations
 
-import sys
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -166,11 +166,9 @@ def test_the_pieces_are_taken_only_with_openblas_small_product_kernels(
 ) -> None:
     """The choice follows the OpenBLAS kernels threadpoolctl names (other libraries aside), and
     with them how many products a 15-row batch of 784 -> 256 takes: four pieces or one."""
-    import threadpoolctl
-
-    infos = [{"internal_api": "openblas", "architecture": name} for name in kernels]
-    infos.append({"internal_api": "mkl", "architecture": "SkylakeX"})  # not NumPy's BLAS
-    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: infos)
+    libraries = [SimpleNamespace(internal_api="openblas", architecture=name) for name in kernels]
+    libraries.append(SimpleNamespace(internal_api="mkl", architecture="SkylakeX"))  # not ours
+    monkeypatch.setattr(F, "blas", lambda: SimpleNamespace(lib_controllers=libraries))
     monkeypatch.setattr(F, "_pieces", None)
     assert F._pieces_pay() is expected
     calls = count_products(monkeypatch)
@@ -180,7 +178,7 @@ def test_the_pieces_are_taken_only_with_openblas_small_product_kernels(
 
 
 def test_without_threadpoolctl_one_product_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # import fails
+    monkeypatch.setattr(F, "blas", lambda: None)  # what _threads.blas gives without it
     monkeypatch.setattr(F, "_pieces", None)
     assert F._pieces_pay() is False
 

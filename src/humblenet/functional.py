@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from humblenet import _linear_kernels
+from humblenet._threads import blas
 from humblenet.conv import (
     adaptive_avg_pool2d,
     avg_pool2d,
@@ -82,17 +83,14 @@ def _pieces_pay() -> bool:
     threadpoolctl, which tells the kernels' name)."""
     global _pieces
     if _pieces is None:
-        try:
-            from threadpoolctl import threadpool_info
-        except ImportError:
-            _pieces = False
-        else:
-            names = [
-                str(info.get("architecture", "")).lower()
-                for info in threadpool_info()
-                if info.get("internal_api") == "openblas"
-            ]
-            _pieces = bool(names) and all(name in _SMALL_PATH_KERNELS for name in names)
+        controller = blas()
+        libraries = [] if controller is None else controller.lib_controllers
+        names = [
+            str(getattr(library, "architecture", "")).lower()
+            for library in libraries
+            if library.internal_api == "openblas"
+        ]
+        _pieces = bool(names) and all(name in _SMALL_PATH_KERNELS for name in names)
     return _pieces
 
 
