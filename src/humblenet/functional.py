@@ -94,15 +94,17 @@ def _pieces_pay() -> bool:
     return _pieces
 
 
-def _product(x2: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _product(x2: np.ndarray, w: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``x2 @ w.T`` for a matrix of samples ``x2`` and a weight ``w`` (out, in), in pieces of
-    rows where that is faster (see above)."""
+    rows where that is faster (see above); into ``out`` when given (the captured step's kept
+    array, ``training/capture.py``: the same products, so the same numbers)."""
     rows, units = x2.shape[0], w.shape[0]
     step = max(1, _SMALL_OUTPUT // units)
     small = rows < _SMALL_BATCH and step < rows
     if not small or x2.dtype != np.float32 or w.dtype != np.float32 or not _pieces_pay():
-        return np.matmul(x2, w.T)
-    out = np.empty((rows, units), dtype=np.float32)
+        return np.matmul(x2, w.T, out=out)
+    if out is None:
+        out = np.empty((rows, units), dtype=np.float32)
     for start in range(0, rows, step):
         np.matmul(x2[start : start + step], w.T, out=out[start : start + step])
     return out

@@ -51,6 +51,7 @@ from humblenet.nn.module import Module, concurrent
 from humblenet.nn.registry import register
 from humblenet.tensor import Tensor, no_grad
 from humblenet.training.callbacks import Callback, History, NanGuard
+from humblenet.training.capture import CapturedStep
 from humblenet.training.checks import check_x, check_y
 from humblenet.training.metrics import METRICS, Meter
 from humblenet.training.summary import summary_text
@@ -441,31 +442,46 @@ class Model(Module):
         of each batch and the gradients are averaged over the ranks before the step.
         """
         optimizer, loop = self.optimizer, self.loop
+        # The captured step (training/capture.py): batches of a shape already seen replay the
+        # recorded forward and backward into kept arrays, with the eager path's numbers.
+        captured = (
+            CapturedStep.for_model(self, self.loss)
+            if parallel is None and weights is None
+            else None
+        )
         for batch, (x_batch, second) in loop.batches(loader):
             if parallel is not None:
                 x_batch, second = parallel.share(x_batch, second)
-            scores = self(Tensor(x_batch))
-            if weights is None:
+            backward: Callable[[], None]
+            if captured is not None and captured.ready(x_batch, second):
                 y_batch = second
-                loss = self.loss(scores, y_batch)
+                loss_value, scores_data = captured.forward(x_batch, second)
+                backward = captured.backward
             else:
-                assert y is not None
-                y_batch, w_batch = y[second], weights[second]
-                per_sample = self.loss.per_sample(scores, y_batch)
-                weighted = per_sample * Tensor(w_batch.astype(per_sample.dtype))
-                loss = weighted.sum() / len(w_batch)
-            loss_value = float(loss.data)
+                scores = self(Tensor(x_batch))
+                if weights is None:
+                    y_batch = second
+                    loss = self.loss(scores, y_batch)
+                    if captured is not None:
+                        captured.record(loss, x_batch, y_batch)
+                else:
+                    assert y is not None
+                    y_batch, w_batch = y[second], weights[second]
+                    per_sample = self.loss.per_sample(scores, y_batch)
+                    weighted = per_sample * Tensor(w_batch.astype(per_sample.dtype))
+                    loss = weighted.sum() / len(w_batch)
+                loss_value, scores_data, backward = float(loss.data), scores.data, loss.backward
             checked = (
                 loss_value if parallel is None else parallel.batch_loss(loss_value, len(x_batch))
             )
             if guard is not None and guard.check(checked, epoch, batch):
                 return
-            loss.backward()
+            backward()
             if parallel is not None:
                 parallel.average_gradients()
             optimizer.step()
             optimizer.zero_grad()
-            meter.add(loss_value, scores.data, y_batch)
+            meter.add(loss_value, scores_data, y_batch)
             loop.batch = batch + 1
             if self._interrupt_requested:  # Ctrl-C during this batch: stop after it
                 self.interrupted = self.stop_training = True
