@@ -10,11 +10,13 @@ numbers, into arrays allocated once.
 
 What is replayed is the chain that the multi-layer perceptrons of the series and of
 ``benchmarks/bench_train.py`` make: a ``Sequential`` of ``Dense``/``Linear`` layers (with a bias,
-ReLU or no activation), then ``SparseCategoricalCrossentropy(from_logits=True)`` with the
-compiled kernels (``_linear_kernels``; numba). The graph of such a model is fixed by its layers'
-types, whatever the data: their ``forward`` has no branch on the numbers. Anything else (another
-layer, a subclass that overrides ``forward``, a frozen parameter, sample weights, MPI, a batch
-of another shape or dtype, a gradient left in ``.grad``) takes the eager path.
+ReLU or no activation), then ``SparseCategoricalCrossentropy`` with the compiled kernels
+(``_linear_kernels``; numba). The loss may be from logits, or from the last layer's softmax (it
+then starts from the scores under the softmax, as in the eager path). The graph of such a
+model is fixed by its layers' types, whatever the data: their ``forward`` has no branch on the
+numbers. Anything else (another layer, a subclass that overrides ``forward``, a frozen
+parameter, sample weights, MPI, a batch of another shape or dtype, a gradient left in
+``.grad``) takes the eager path.
 
 The replay calls the eager path's own functions with the same arguments
 (``functional._product``, the kernels, ``np.matmul``, ``np.add.reduce``), with ``out=`` added,
@@ -76,7 +78,7 @@ class CapturedStep:
 
     def __init__(self, model: Any, kernels: Any) -> None:
         self.model, self.kernels = model, kernels
-        self.layers: list[Any] = list(model.layers)
+        self.layers: tuple[Any, ...] = tuple(model.layers)
         self._ready: dict[tuple[Any, ...], _Buffers] = {}
         self._current: tuple[_Buffers, np.ndarray, np.ndarray, Any] | None = None
 
@@ -86,7 +88,7 @@ class CapturedStep:
         kernels = _linear_kernels.linear_kernels()
         if kernels is None or not enabled():
             return None
-        if type(loss) is not losses.SparseCategoricalCrossentropy or not loss.from_logits:
+        if type(loss) is not losses.SparseCategoricalCrossentropy:
             return None
         layers = getattr(model, "layers", None)
         if (
@@ -95,9 +97,16 @@ class CapturedStep:
             or type(model).__call__ is not Module.__call__
         ):
             return None
-        for layer in layers:
+        for layer in layers[:-1]:
             if type(layer) not in _LAYERS or layer.activation not in (None, "relu"):
                 return None
+        # The last layer: logits (or ReLU's) for a loss from logits; softmax for one from
+        # probabilities, whose loss starts from the scores under the softmax (losses._scores).
+        last = layers[-1]
+        if type(last) not in _LAYERS or last.activation not in (
+            ("softmax",) if not loss.from_logits else (None, "relu")
+        ):
+            return None
         return cls(model, kernels)
 
     # -- which batches are replayed ------------------------------------------------------------
@@ -107,6 +116,8 @@ class CapturedStep:
         layer's parameters (shape, dtype, whether they need a gradient, none held yet) and
         activation. None when something rules the batch out."""
         if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray) or x.ndim != 2:
+            return None
+        if tuple(self.model.layers) != self.layers:  # a layer added or replaced meanwhile
             return None
         key: list[Any] = [x.shape, x.dtype, y.shape, y.dtype, x.flags.c_contiguous]
         for layer in self.layers:
@@ -143,7 +154,7 @@ class CapturedStep:
         (node,) = node._parents
         dtype = x.dtype
         for layer in reversed(self.layers):
-            op = "linear_relu" if layer.activation == "relu" else "linear"
+            op = "linear_relu" if layer.activation == "relu" else "linear"  # softmax: its logits
             if node._op != op or len(node._parents) != 3:
                 return
             source, weight, bias = node._parents
@@ -169,7 +180,7 @@ class CapturedStep:
             F._product(source, layer.weight.data, out=out)  # as functional.linear
             if layer.activation == "relu":
                 kernels.bias_relu(out, layer.bias.data)
-            else:
+            else:  # no activation, or the last layer's softmax (applied below, for the meter)
                 out += layer.bias.data
             source = out
         scores = outputs[-1]
@@ -182,6 +193,9 @@ class CapturedStep:
         n = scores.shape[0]
         value = np.asarray(buffers.total[0] * (1.0 / max(n, 1)), dtype=scores.dtype)
         self._current = (buffers, x, y, labels)
+        last = self.layers[-1]
+        if last.activation == "softmax":  # what the model outputs: the probabilities
+            scores = last._activation_fn(Tensor(scores)).data
         return float(value), scores
 
     def backward(self) -> None:

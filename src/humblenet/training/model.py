@@ -384,6 +384,13 @@ class Model(Module):
         # one BLAS thread for small products; convolutions share each batch over the cores
         spreads = any(getattr(module, "spreads_batch", False) for module in self.modules())
         threads = blas_threads_for(batch_size, spreads)
+        # The captured step (training/capture.py): batches of a shape already seen in this fit
+        # replay the recorded forward and backward into kept arrays, with the eager numbers.
+        captured = (
+            CapturedStep.for_model(self, self.loss)
+            if parallel is None and weights is None
+            else None
+        )
         with errors, threads, _mode(self, True), _stop_at_batch_end(self):
             for epoch in range(loop.start[0], epochs):
                 for callback in all_callbacks:
@@ -391,7 +398,9 @@ class Model(Module):
                 meter = loop.begin_epoch(epoch)
                 bar = _progress(len(loader), epoch, epochs, verbose_level)
                 started = time.perf_counter()
-                self._train_epoch(loader, meter, bar, guard, epoch, y_array, weights, parallel)
+                self._train_epoch(
+                    loader, meter, bar, guard, epoch, y_array, weights, parallel, captured
+                )
                 seconds = time.perf_counter() - started
                 stopped_inside = self.stop_training and loop.batch < len(loader)
                 if self.interrupted or stopped_inside or (guard is not None and guard.triggered):
@@ -433,22 +442,17 @@ class Model(Module):
         y: np.ndarray | None = None,
         weights: np.ndarray | None = None,
         parallel: Any = None,
+        captured: CapturedStep | None = None,
     ) -> None:
         """One pass over the training batches: forward, loss, backward, update.
 
         With ``weights``, the loader hands out sample indices (picking ``y`` and the weights),
         and a batch's loss is ``sum(weight * per-sample loss) / n``, Keras' rule. With
         ``parallel`` (:func:`humblenet.distributed.data_parallel`), this rank trains on its part
-        of each batch and the gradients are averaged over the ranks before the step.
+        of each batch and the gradients are averaged over the ranks before the step. With
+        ``captured``, batches it has recorded are replayed (``training/capture.py``).
         """
         optimizer, loop = self.optimizer, self.loop
-        # The captured step (training/capture.py): batches of a shape already seen replay the
-        # recorded forward and backward into kept arrays, with the eager path's numbers.
-        captured = (
-            CapturedStep.for_model(self, self.loss)
-            if parallel is None and weights is None
-            else None
-        )
         for batch, (x_batch, second) in loop.batches(loader):
             if parallel is not None:
                 x_batch, second = parallel.share(x_batch, second)
