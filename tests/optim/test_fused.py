@@ -148,3 +148,35 @@ def test_the_environment_can_turn_the_kernel_off(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(_fused, "_kernels", {})
     monkeypatch.delenv("HUMBLENET_FUSED")
     assert _fused.adam_kernel() is not None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_kernels_flush_of_subnormal_state_equals_the_flush_pass(dtype: type) -> None:
+    """On every FLUSH_EVERY-th step the kernel stores subnormal averages as +0 itself; the
+    numbers equal those of the NumPy passes followed by ``flush_subnormals``, bit for bit.
+    Gradients of about sqrt(tiny) make ṽ subnormal within a step (and some exact zeros, -0 and
+    a gradient that stops, m̃ decaying towards the subnormals)."""
+    tiny = np.finfo(dtype).tiny
+    results, subnormal_before = [], []
+    for fused in (True, False):
+        rng = np.random.default_rng(5)
+        params = [Tensor(rng.standard_normal(64).astype(dtype), requires_grad=True)]
+        params.append(Tensor(rng.standard_normal((4, 8)).astype(dtype), requires_grad=True))
+        optimizer = Adam(params, learning_rate=0.01)
+        optimizer._use_fused_kernel = fused
+        for step in range(1, STEPS + 1):
+            for p in params:
+                g = (rng.standard_normal(p.shape) * np.sqrt(tiny) * 0.3).astype(dtype)
+                g.reshape(-1)[:3] = (0.0, -0.0, 1.0)
+                if step > 3:
+                    g.reshape(-1)[3:6] = 0.0  # a unit that died: its m̃ decays
+                p.grad = g
+            optimizer.step()
+            if step == FLUSH_EVERY - 1:
+                v = optimizer._flat.arrays["exp_average_square"]
+                subnormal_before.append(int(np.sum((v != 0) & (np.abs(v) < tiny))))
+        results.append((params, optimizer))
+        for array in optimizer._flat.arrays.values():  # the last flush was at step 2 * 16
+            assert array.dtype == dtype
+    assert subnormal_before[0] > 10 and subnormal_before[0] == subnormal_before[1]
+    assert_same_bits(results[0], results[1])

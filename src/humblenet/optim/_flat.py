@@ -79,6 +79,7 @@ class FlatParameters:
         self._parts: dict[int, list[np.ndarray]] = {}  # id(flat array) -> its per-parameter views
         self._pieces: dict[int, list[np.ndarray]] = {}  # the same, 1-D (for compiled kernels)
         self._state: list[dict[str, Any]] | None = None  # the per-parameter dicts viewing `arrays`
+        self.flushed = False  # set by a kernel that flushed the decaying state this step
 
     def fits(self, params: list[Tensor]) -> bool:
         """True when the parameters still have the shapes and dtype this layout was made for."""

@@ -59,6 +59,8 @@ def _adam(
     mode: int,
     scale: Any,
     offset: Any,
+    flush: bool,
+    tiny: Any,
 ) -> None:
     """One parameter's Adam step, in place, with the operations of ``Adam._flat_update``.
 
@@ -66,7 +68,11 @@ def _adam(
     of the flat m̃ = m / (1 − β₁) and ṽ = v / (1 − β₂)). The scalars have that dtype too, so the
     arithmetic is in it, as NumPy's with a Python number. ``mode`` 0: no weight decay; 1: L2
     (g ← g + decay · w); 2: decoupled (w ← w · decay first). Then m̃ ← β₁ · m̃ + g,
-    ṽ ← β₂ · ṽ + g², w ← w − m̃ / (√ṽ · scale + offset).
+    ṽ ← β₂ · ṽ + g², w ← w − m̃ / (√ṽ · scale + offset). With ``flush`` (the steps where
+    ``optim._flat.flush_subnormals`` runs), m̃ and ṽ are stored as +0 where their magnitude is
+    below ``tiny`` (the dtype's smallest normal number) after w has used them: the flush's
+    numbers, without its two passes over the state (measured: 117 µs for each of Adam's two
+    arrays of a 784-256-128-10 MLP, every 16 steps).
     """
     for i in range(w.size):
         wi = w[i]
@@ -77,6 +83,12 @@ def _adam(
             gi = gi + wi * decay
         mi = m[i] * beta1 + gi
         vi = v[i] * beta2 + gi * gi
+        w[i] = wi - mi / (np.sqrt(vi) * scale + offset)
+        if flush:  # NaN and infinity compare False and stay
+            zero = tiny - tiny  # +0 in the arrays' dtype (a literal 0.0 would be float64)
+            if abs(mi) < tiny:
+                mi = zero
+            if abs(vi) < tiny:
+                vi = zero
         m[i] = mi
         v[i] = vi
-        w[i] = wi - mi / (np.sqrt(vi) * scale + offset)

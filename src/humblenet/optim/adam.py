@@ -10,7 +10,7 @@ import numpy as np
 
 from humblenet import validation
 from humblenet.optim import _fused
-from humblenet.optim._flat import FlatParameters
+from humblenet.optim._flat import FLUSH_EVERY, FlatParameters
 from humblenet.optim.optimizer import Optimizer, _learning_rate, _Scratch, _state_array
 from humblenet.tensor import Tensor
 
@@ -188,7 +188,13 @@ class Adam(Optimizer):
         v = flat.state("exp_average_square", divisor=1.0 - beta2)
         number = flat.dtype.type
         scalars = (number(beta1), number(beta2), number(decay), mode, number(r / k))
-        return flat.run_kernel(kernel, w, g, (m, v), *scalars, number(self.eps / k))
+        flush = step % FLUSH_EVERY == 0  # the kernel flushes m̃ and ṽ itself (see _adam)
+        tiny = number(np.finfo(flat.dtype).tiny)
+        if not flat.run_kernel(kernel, w, g, (m, v), *scalars, number(self.eps / k), flush, tiny):
+            return False
+        if flush:
+            flat.flushed = True
+        return True
 
 
 class AdamW(Adam):

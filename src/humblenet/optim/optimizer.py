@@ -188,10 +188,11 @@ class Optimizer:
         step = self._state[0].get("step", 0) + 1
         w = [parameter.data for parameter in self.params]
         g: list[np.ndarray] = [parameter.grad for parameter in self.params]  # type: ignore[misc]
+        flat.flushed = False  # a compiled update may flush as it goes (Adam's does)
         self._flat_update(w, g, flat, step)
         for parameter_state in self._state:
             parameter_state["step"] = step
-        if step % FLUSH_EVERY == 0:
+        if step % FLUSH_EVERY == 0 and not flat.flushed:
             for name in self._decaying_state:
                 if name in flat.arrays:
                     flush_subnormals(flat.arrays[name], flat.scratch(0))
