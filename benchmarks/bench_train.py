@@ -8,6 +8,7 @@ FLOPs divided by this machine's measured peak float32 matrix-product rate).
 
     python benchmarks/bench_train.py            # every case (a few minutes on 2 cores)
     python benchmarks/bench_train.py --quick    # fewer repeats
+    python benchmarks/bench_train.py --eager    # without fit's captured step (the eager path)
 
 Peak memory (resident set size) is measured in separate processes, one per library. Each row
 ends with the issue's goal for the ratio (issue 18) and the machine's load average (1 minute)
@@ -36,6 +37,7 @@ import humblenet
 import humblenet.data
 from humblenet import nn, optim
 from humblenet.optim import _fused  # noqa: F401  (optim._fused: which Adam kernel runs)
+from humblenet.training import capture
 from humblenet.training.threads import ONE_THREAD_BELOW
 
 try:
@@ -371,7 +373,14 @@ def main() -> None:
         default=SETTLE,
         help=f"seconds to wait before each timed run (default {SETTLE}; see SETTLE)",
     )
+    parser.add_argument(
+        "--eager",
+        action="store_true",
+        help="turn off fit's captured step (HUMBLENET_CAPTURE=0): the eager path's figures",
+    )
     args = parser.parse_args()
+    if args.eager:
+        os.environ["HUMBLENET_CAPTURE"] = "0"  # read at each fit, and by the memory children
     SETTLE = args.settle
     threads = blas_threads()
     torch.set_num_threads(threads)
@@ -387,6 +396,7 @@ def main() -> None:
         f"data: {data[4]}; threads: NumPy BLAS {threads}, torch {torch.get_num_threads()}; "
         f"NumPy {np.__version__}, PyTorch {torch.__version__}; Adam's flat kernel: {kernel}; "
         f"humblenet's fit uses one BLAS thread below batch {ONE_THREAD_BELOW}; "
+        f"captured step: {'on' if capture.enabled() else 'off (--eager)'}; "
         f"{SETTLE} s pause before each timed run"
     )
     print(f"peak float32 matrix product on this machine: {peak / 1e9:.0f} GFLOP/s")

@@ -17,6 +17,9 @@ into:
     python benchmarks/profile_train.py --part9          # 784-512-216-128-64-32-16-10
     python benchmarks/profile_train.py --predict        # inference on the test images
 
+``--eager`` turns off fit's captured step (``training/capture.py``), which replays the products
+and kernels without F.linear; its kernels are then timed one by one.
+
 ``--one-product`` multiplies small batches in one product, as before the row pieces of
 ``functional._product`` (the "before" column of issue 18's table).
 """
@@ -24,6 +27,7 @@ into:
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import time
@@ -33,9 +37,11 @@ from typing import Any
 
 import numpy as np
 
+from humblenet import _linear_kernels
 from humblenet import functional as F
 from humblenet.optim import _fused
 from humblenet.tensor import Tensor
+from humblenet.training import capture
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_train  # noqa: E402  (the same models, data and epoch as the benchmark)
@@ -44,6 +50,7 @@ spent: dict[str, float] = defaultdict(float)
 
 
 def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(function)  # its name too: the captured step recognizes the loss's backward
     def run(*args: Any, **kwargs: Any) -> Any:
         start = time.perf_counter()
         try:
@@ -54,11 +61,30 @@ def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+LINEAR_KERNELS = ("bias_relu", "relu_backward")
+LOSS_KERNELS = ("cross_entropy_labels", "cross_entropy_labels_grad")
+
+
 def install() -> Callable[[], None]:
     """Put the timers in place; returns the function that takes them away."""
     saved = (np.matmul, F.linear, F.cross_entropy, Tensor._make, _fused.adam_kernel)
     make = Tensor._make
     kernel = _fused.adam_kernel()
+    # The captured step calls the compiled kernels itself (not through F.linear and
+    # F.cross_entropy): they are timed one by one too, and used when batches were replayed.
+    kernels = _linear_kernels.linear_kernels()
+    saved_kernels = {} if kernels is None else dict(vars(kernels))
+    for name in LINEAR_KERNELS + LOSS_KERNELS:
+        if name in saved_kernels:
+            where = "linear kernels" if name in LINEAR_KERNELS else "loss kernels"
+            setattr(kernels, name, timed(where, saved_kernels[name]))
+    replay = capture.CapturedStep.forward
+
+    def counted(self: Any, *args: Any) -> Any:
+        spent["replayed"] += 1
+        return replay(self, *args)
+
+    capture.CapturedStep.forward = counted  # type: ignore[method-assign]
 
     def timed_make(data: Any, parents: Any, backward: Any, op: str) -> Any:
         kind = {"linear": "linear", "linear_relu": "linear", "cross_entropy": "loss"}.get(op)
@@ -77,14 +103,20 @@ def install() -> Callable[[], None]:
     def remove() -> None:
         np.matmul, F.linear, F.cross_entropy, make_back, _fused.adam_kernel = saved  # type: ignore[misc]
         Tensor._make = staticmethod(make_back)  # type: ignore[assignment]
+        for name, function in saved_kernels.items():
+            setattr(kernels, name, function)
+        capture.CapturedStep.forward = replay  # type: ignore[method-assign]
 
     return remove
 
 
 def table(total: float, steps: int) -> str:
     gemm = spent["matmul"]
-    linear = spent["linear forward"] + spent["linear backward"] - gemm
-    loss = spent["loss forward"] + spent["loss backward"]
+    if spent["replayed"]:  # the captured step ran (all batches but a first one per shape)
+        linear, loss = spent["linear kernels"], spent["loss kernels"]
+    else:  # the eager path: the products are inside F.linear
+        linear = spent["linear forward"] + spent["linear backward"] - gemm
+        loss = spent["loss forward"] + spent["loss backward"]
     adam = spent["adam kernel"]
     python = total - gemm - linear - loss - adam
     rows = [
@@ -111,8 +143,11 @@ def main() -> None:
     parser.add_argument("--part9", action="store_true")
     parser.add_argument("--predict", action="store_true")
     parser.add_argument("--one-product", action="store_true")
+    parser.add_argument("--eager", action="store_true", help="without fit's captured step")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs; the fastest is shown")
     args = parser.parse_args()
+    if args.eager:
+        os.environ["HUMBLENET_CAPTURE"] = "0"
     if args.one_product:
         F._SMALL_OUTPUT = 10**9  # no row pieces
     sizes = [784, 512, 216, 128, 64, 32, 16, 10] if args.part9 else [784, 256, 128, 10]
@@ -155,7 +190,8 @@ def main() -> None:
         if args.predict
         else (f"one epoch, {len(data[0][: args.samples])} samples, batch {args.batch_size}")
     )
-    print(f"{'-'.join(map(str, sizes))}, {what}; load average {os.getloadavg()[0]:.1f}")
+    path = "captured step" if spent["replayed"] else "eager path"
+    print(f"{'-'.join(map(str, sizes))}, {what}, {path}; load average {os.getloadavg()[0]:.1f}")
     print(table(best[0], steps))
 
 

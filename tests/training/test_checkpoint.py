@@ -512,8 +512,10 @@ def test_a_refused_checkpoint_changes_nothing(tmp_path: Path, fault: str) -> Non
         text = json.dumps(document)
         path.write_bytes(safetensors_numpy.save(arrays, metadata={"humblenet_checkpoint": text}))
     target = _trained(1)
-    optimizer = target.optimizer if fault != "optimizer class" else optim.SGD(
-        target.parameters(), 0.1, momentum=0.9
+    optimizer = (
+        target.optimizer
+        if fault != "optimizer class"
+        else optim.SGD(target.parameters(), 0.1, momentum=0.9)
     )
     if fault == "optimizer class":
         target.fit(*_data(), epochs=1, batch_size=8, seed=1, verbose=0)  # SGD gets a state

@@ -9,8 +9,9 @@ replay, and from then on runs the same operations, in the same order, on the nex
 numbers, into arrays allocated once.
 
 What is replayed is the chain that the multi-layer perceptrons of the series and of
-``benchmarks/bench_train.py`` make: a ``Sequential`` of ``Dense``/``Linear`` layers (with a bias,
-ReLU or no activation), then ``SparseCategoricalCrossentropy`` with the compiled kernels
+``benchmarks/bench_train.py`` make: a ``Sequential`` of layers that say they are a product and a
+bias, with ReLU or no activation (the layer protocol's ``captured_linear``: ``Dense`` and
+``Linear``), then ``SparseCategoricalCrossentropy`` with the compiled kernels
 (``_linear_kernels``; numba). The loss may be from logits, or from the last layer's softmax (it
 then starts from the scores under the softmax, as in the eager path). The graph of such a
 model is fixed by its layers' types, whatever the data: their ``forward`` has no branch on the
@@ -39,16 +40,20 @@ from humblenet import _linear_kernels
 from humblenet import functional as F
 from humblenet.nn import losses
 from humblenet.nn.containers import Sequential as _Layers  # its forward: the layers in turn
-from humblenet.nn.layers.linear import Dense, Linear
 from humblenet.nn.module import Module
 from humblenet.tensor import Tensor
-
-_LAYERS = (Dense, Linear)  # exactly these types: a subclass may change forward
 
 
 def enabled() -> bool:
     """False when ``HUMBLENET_CAPTURE=0`` is set (the eager path always runs)."""
     return os.environ.get("HUMBLENET_CAPTURE", "1") != "0"
+
+
+def _kind(layer: Any) -> str | None:
+    """What the layer says it is to the captured step (its ``captured_linear``: "linear",
+    "relu" or "softmax"), or None for a layer that does not say (the eager path runs)."""
+    ask = getattr(layer, "captured_linear", None)
+    return None if ask is None else ask()
 
 
 class _Buffers:
@@ -97,15 +102,12 @@ class CapturedStep:
             or type(model).__call__ is not Module.__call__
         ):
             return None
-        for layer in layers[:-1]:
-            if type(layer) not in _LAYERS or layer.activation not in (None, "relu"):
-                return None
+        kinds = [_kind(layer) for layer in layers]
+        if any(kind not in ("linear", "relu") for kind in kinds[:-1]):
+            return None
         # The last layer: logits (or ReLU's) for a loss from logits; softmax for one from
         # probabilities, whose loss starts from the scores under the softmax (losses._scores).
-        last = layers[-1]
-        if type(last) not in _LAYERS or last.activation not in (
-            ("softmax",) if not loss.from_logits else (None, "relu")
-        ):
+        if kinds[-1] not in (("linear", "relu") if loss.from_logits else ("softmax",)):
             return None
         return cls(model, kernels)
 
@@ -127,7 +129,7 @@ class CapturedStep:
             for p in (weight, bias):
                 if not p.requires_grad or p.grad is not None:
                     return None
-            key += [weight.data.shape, weight.data.dtype, bias.data.dtype, layer.activation]
+            key += [weight.data.shape, weight.data.dtype, bias.data.dtype, _kind(layer)]
         return tuple(key)
 
     def ready(self, x: np.ndarray, y: Any) -> bool:
@@ -154,7 +156,7 @@ class CapturedStep:
         (node,) = node._parents
         dtype = x.dtype
         for layer in reversed(self.layers):
-            op = "linear_relu" if layer.activation == "relu" else "linear"  # softmax: its logits
+            op = "linear_relu" if _kind(layer) == "relu" else "linear"  # softmax: its logits
             if node._op != op or len(node._parents) != 3:
                 return
             source, weight, bias = node._parents
@@ -165,7 +167,7 @@ class CapturedStep:
             node = source
         if node._backward is not None or node.data is not x and node.data.base is not x:
             return  # the chain must start at this batch
-        widths = [x.shape[1]] + [layer.units for layer in self.layers]
+        widths = [x.shape[1]] + [layer.weight.data.shape[0] for layer in self.layers]
         self._ready[key] = _Buffers(x.shape[0], widths, dtype)
 
     # -- the replay ----------------------------------------------------------------------------
@@ -178,7 +180,7 @@ class CapturedStep:
         source = x
         for layer, out in zip(self.layers, outputs):
             F._product(source, layer.weight.data, out=out)  # as functional.linear
-            if layer.activation == "relu":
+            if _kind(layer) == "relu":
                 kernels.bias_relu(out, layer.bias.data)
             else:  # no activation, or the last layer's softmax (applied below, for the meter)
                 out += layer.bias.data
@@ -194,7 +196,7 @@ class CapturedStep:
         value = np.asarray(buffers.total[0] * (1.0 / max(n, 1)), dtype=scores.dtype)
         self._current = (buffers, x, y, labels)
         last = self.layers[-1]
-        if last.activation == "softmax":  # what the model outputs: the probabilities
+        if _kind(last) == "softmax":  # what the model outputs: the probabilities
             scores = last._activation_fn(Tensor(scores)).data
         return float(value), scores
 
@@ -215,7 +217,7 @@ class CapturedStep:
             layer = self.layers[i]
             source = x if i == 0 else outputs[i - 1]
             gw, gb = buffers.weight_grads[i], buffers.bias_grads[i]
-            if layer.activation == "relu":  # g is the gradient of the layer's output here
+            if _kind(layer) == "relu":  # g is the gradient of the layer's output here
                 masked = buffers.grads[i]
                 kernels.relu_backward(g, outputs[i], masked, gb)
                 g = masked

@@ -139,6 +139,18 @@ class Dense(Layer):
 
     # -- the layer protocol --------------------------------------------------------------------
 
+    def captured_linear(self) -> str | None:
+        """What the captured training step (``training/capture.py``) may replay of this layer:
+        ``"linear"`` (no activation), ``"relu"`` or ``"softmax"``, when it is built with a bias
+        and its ``forward`` is this class's own (a subclass may compute something else); None
+        where the eager path must run."""
+        own = type(self).forward is Dense.forward and type(self)._linear is Dense._linear
+        if not own or self.weight is None or self.bias is None:
+            return None
+        if self.activation is None:
+            return "linear"
+        return self.activation if self.activation in ("relu", "softmax") else None
+
     @property
     def concurrent_inference(self) -> bool:  # type: ignore[override]
         """The product is a pure function; the activation (maybe registered by the user) answers
