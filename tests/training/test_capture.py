@@ -218,3 +218,70 @@ def test_no_capture_without_the_compiled_kernels(monkeypatch: pytest.MonkeyPatch
     assert capture.CapturedStep.for_model(model, loss) is not None
     monkeypatch.setattr(capture._linear_kernels, "linear_kernels", lambda: None)
     assert capture.CapturedStep.for_model(model, loss) is None
+
+
+def _tied() -> humblenet.Sequential:
+    shared = nn.Dense(16, activation="relu", seed=1)
+    model = humblenet.Sequential([nn.Dense(16, activation="relu", seed=0), shared, shared])
+    model.layers.append(nn.Dense(4, seed=2))
+    model.build((20,))
+    return model
+
+
+def _mixed() -> humblenet.Sequential:
+    model = humblenet.Sequential([nn.Dense(16, seed=0, dtype="float64"), nn.Dense(4, seed=2)])
+    model.build((20,))
+    return model
+
+
+@pytest.mark.parametrize("model_fn", [_tied, _mixed], ids=["a layer used twice", "mixed dtypes"])
+def test_shared_parameters_and_mixed_dtypes_run_eagerly(
+    monkeypatch: pytest.MonkeyPatch, model_fn: Any
+) -> None:
+    """A layer used twice gets the sum of two gradients, and a float32 parameter beside float64
+    ones gets its gradient cast to float32, in the eager path: neither is replayed (found by a
+    new-user trial, where the replay overwrote the first gradient and kept float64 ones)."""
+    captured = _fit(monkeypatch, True, model_fn)
+    _same(captured, _fit(monkeypatch, False, model_fn))
+    assert captured[2] == 0
+
+
+class _TripleLossAfterEpoch1(humblenet.training.Callback):
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        if epoch == 0:
+            base = nn.SparseCategoricalCrossentropy(from_logits=True)
+            self.model.loss = lambda scores, target: base(scores, target) * 3.0
+
+
+def test_a_loss_replaced_during_fit_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    captured = _fit(monkeypatch, True, callbacks=[_TripleLossAfterEpoch1()])
+    eager = _fit(monkeypatch, False, callbacks=[_TripleLossAfterEpoch1()])
+    _same(captured, eager)
+    assert captured[1]["loss"][1] > 2 * captured[1]["loss"][0]  # the tripled loss was trained
+
+
+class _KeepsGradients(optim.SGD):
+    """A user's optimizer that keeps each step's gradient arrays (as a momentum of its own
+    might): they must stay as they were, as the eager path's new arrays do."""
+
+    kept: list[np.ndarray]
+
+    def step(self) -> None:
+        self.kept.extend(p.grad for p in self.params if p.grad is not None)
+        super().step()
+
+
+def test_gradients_kept_by_the_user_are_not_written_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = []
+    for captured in (True, False):
+        monkeypatch.setenv("HUMBLENET_CAPTURE", "1" if captured else "0")
+        model = _model()
+        optimizer = _KeepsGradients(model.parameters(), learning_rate=0.05)
+        optimizer.kept = []
+        model.compile(optimizer=optimizer, loss=nn.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(X, Y, batch_size=64, epochs=1, shuffle=False, verbose=0)
+        kept.append(optimizer.kept)
+    assert len(kept[0]) == len(kept[1]) == 4 * 6
+    assert len({id(g) for g in kept[0]}) == len(kept[0])  # a new array per step
+    for a, b in zip(*kept):
+        np.testing.assert_array_equal(a, b)

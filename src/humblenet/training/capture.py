@@ -15,9 +15,10 @@ bias, with ReLU or no activation (the layer protocol's ``captured_linear``: ``De
 (``_linear_kernels``; numba). The loss may be from logits, or from the last layer's softmax (it
 then starts from the scores under the softmax, as in the eager path). The graph of such a
 model is fixed by its layers' types, whatever the data: their ``forward`` has no branch on the
-numbers. Anything else (another layer, a subclass that overrides ``forward``, a frozen
-parameter, sample weights, MPI, a batch of another shape or dtype, a gradient left in
-``.grad``) takes the eager path.
+numbers. Anything else (another layer, a subclass that overrides ``forward``, a frozen or
+shared parameter, parameters of another dtype than the batch, sample weights, MPI, a batch of
+another shape or dtype, a gradient left in ``.grad``, a loss replaced during ``fit``) takes the
+eager path.
 
 The replay calls the eager path's own functions with the same arguments
 (``functional._product``, the kernels, ``np.matmul``, ``np.add.reduce``), with ``out=`` added,
@@ -62,7 +63,9 @@ def _kind(layer: Any) -> str | None:
 
 class _Buffers:
     """The arrays of one batch size: each layer's output, each layer's output gradient (after
-    ReLU's mask), the loss's probabilities and per-row losses, and the parameters' gradients."""
+    ReLU's mask) and input gradient, the loss's probabilities and per-row losses. (The
+    parameters' gradients are new arrays at each step, as in the eager path: what the user's
+    code or optimizer keeps of ``.grad`` is never written over.)"""
 
     def __init__(self, rows: int, widths: list[int], dtype: np.dtype) -> None:
         self.outputs = [np.empty((rows, n), dtype=dtype) for n in widths[1:]]
@@ -71,8 +74,6 @@ class _Buffers:
         self.probs = np.empty((rows, widths[-1]), dtype=dtype)
         self.per_row = np.empty(rows, dtype=dtype)
         self.total = np.empty(1)
-        self.weight_grads = [np.empty((o, i), dtype=dtype) for i, o in zip(widths, widths[1:])]
-        self.bias_grads = [np.empty(o, dtype=dtype) for o in widths[1:]]
 
 
 class CapturedStep:
@@ -85,8 +86,9 @@ class CapturedStep:
     that batch's shape ready when the graph is the expected one.
     """
 
-    def __init__(self, model: Any, kernels: Any) -> None:
+    def __init__(self, model: Any, loss: Any, kernels: Any) -> None:
         self.model, self.kernels = model, kernels
+        self.loss, self.from_logits = loss, loss.from_logits
         self.layers: tuple[Any, ...] = tuple(model.layers)
         self._ready: dict[tuple[Any, ...], _Buffers] = {}
         self._current: tuple[_Buffers, np.ndarray, np.ndarray, Any] | None = None
@@ -113,7 +115,7 @@ class CapturedStep:
         # probabilities, whose loss starts from the scores under the softmax (losses._scores).
         if kinds[-1] not in (("linear", "relu") if loss.from_logits else ("softmax",)):
             return None
-        return cls(model, kernels)
+        return cls(model, loss, kernels)
 
     # -- which batches are replayed ------------------------------------------------------------
 
@@ -125,15 +127,24 @@ class CapturedStep:
             return None
         if tuple(self.model.layers) != self.layers:  # a layer added or replaced meanwhile
             return None
+        loss = self.model.loss
+        if loss is not self.loss or loss.from_logits != self.from_logits:  # a callback's change
+            return None
         key: list[Any] = [x.shape, x.dtype, y.shape, y.dtype, x.flags.c_contiguous]
+        seen = set()
         for layer in self.layers:
             weight, bias = layer.weight, layer.bias
             if weight is None or bias is None:
                 return None
             for p in (weight, bias):
-                if not p.requires_grad or p.grad is not None:
+                # a gradient held, a frozen or a shared parameter (the eager path adds its two
+                # gradients), or one of another dtype than the batch (eager casts): not replayed
+                if not p.requires_grad or p.grad is not None or p.data.dtype != x.dtype:
                     return None
+                seen.add(id(p))
             key += [weight.data.shape, weight.data.dtype, bias.data.dtype, _kind(layer)]
+        if len(seen) != 2 * len(self.layers):
+            return None
         return tuple(key)
 
     def ready(self, x: np.ndarray, y: Any) -> bool:
@@ -220,7 +231,8 @@ class CapturedStep:
         for i in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[i]
             source = x if i == 0 else outputs[i - 1]
-            gw, gb = buffers.weight_grads[i], buffers.bias_grads[i]
+            gw = np.empty(layer.weight.data.shape, dtype=dtype)
+            gb = np.empty(layer.bias.data.shape, dtype=dtype)
             if _kind(layer) == "relu":  # g is the gradient of the layer's output here
                 masked = buffers.grads[i]
                 kernels.relu_backward(g, outputs[i], masked, gb)
