@@ -91,7 +91,8 @@ class CapturedStep:
         self.loss, self.from_logits = loss, loss.from_logits
         self.layers: tuple[Any, ...] = tuple(model.layers)
         self._ready: dict[tuple[Any, ...], _Buffers] = {}
-        self._current: tuple[_Buffers, np.ndarray, np.ndarray, Any] | None = None
+        self._buffers: _Buffers | None = None  # those of the batch that ready() accepted
+        self._pending: tuple[_Buffers, np.ndarray, np.ndarray] | None = None  # for backward
 
     @classmethod
     def for_model(cls, model: Any, loss: Any) -> CapturedStep | None:
@@ -151,10 +152,8 @@ class CapturedStep:
         """True when a step with this batch was recorded and can be replayed now."""
         key = self._key(x, y)
         buffers = None if key is None else self._ready.get(key)
-        if buffers is None:
-            return False
-        self._current = (buffers, x, y, None)
-        return True
+        self._buffers = buffers
+        return buffers is not None
 
     def record(self, loss_value: Tensor, x: np.ndarray, y: Any) -> None:
         """Look at an eager step's graph (before its backward): when it is the chain of the
@@ -189,8 +188,8 @@ class CapturedStep:
 
     def forward(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
         """The loss's value and the scores for the batch that ``ready`` accepted."""
-        assert self._current is not None
-        buffers, x, y, _ = self._current
+        buffers = self._buffers
+        assert buffers is not None, "forward() follows a ready() that said True"
         kernels, outputs = self.kernels, buffers.outputs
         source = x
         for layer, out in zip(self.layers, outputs):
@@ -209,7 +208,7 @@ class CapturedStep:
             F._bad_label("cross_entropy", scores, labels[bad])
         n = scores.shape[0]
         value = np.asarray(buffers.total[0] * (1.0 / max(n, 1)), dtype=scores.dtype)
-        self._current = (buffers, x, y, labels)
+        self._buffers, self._pending = None, (buffers, x, labels)
         last = self.layers[-1]
         if _kind(last) == "softmax":  # what the model outputs: the probabilities
             scores = last._activation_fn(Tensor(scores)).data
@@ -217,9 +216,9 @@ class CapturedStep:
 
     def backward(self) -> None:
         """The gradients of the batch's loss, into each parameter's ``.grad``."""
-        assert self._current is not None
-        buffers, x, _, labels = self._current
-        self._current = None
+        assert self._pending is not None, "backward() follows forward()"
+        buffers, x, labels = self._pending
+        self._pending = None
         kernels, outputs, dtype = self.kernels, buffers.outputs, x.dtype
         n = outputs[-1].shape[0]
         # The loss's backward with the seed 1 (Tensor.backward's ones_like), as backward_fused.
