@@ -16,21 +16,60 @@ changes steps only in the last digits; Keras' defaults are kept (``epsilon=1e-7`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
-from humblenet import optim
+import numpy as np
+
+from humblenet import optim, validation
 from humblenet.tensor import Tensor
 
 __all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "get"]
 
 
-class Optimizer:
-    """What the Keras optimizers share: the settings, kept until ``bind`` builds the optimizer."""
+_CLIPPING = ("clipnorm", "clipvalue", "global_clipnorm")
 
-    def __init__(self, **settings: Any) -> None:
+
+class Optimizer:
+    """What the Keras optimizers share: the settings, kept until ``bind`` builds the optimizer.
+
+    Keras' gradient clipping is taken too (at most one of them, as Keras requires), applied to
+    the gradients at each step before the update: ``clipnorm`` scales each parameter's gradient
+    down to that norm, ``global_clipnorm`` all gradients together to that total norm, and
+    ``clipvalue`` clips each number to ``[-clipvalue, clipvalue]``. Keras' other options
+    (``name``, ``ema_momentum`` ...) are accepted and have no effect.
+    """
+
+    def __init__(self, clipping: dict[str, Any] | None = None, **settings: Any) -> None:
         self.settings = settings
         self.bound: optim.Optimizer | None = None
+        given = {k: v for k, v in (clipping or {}).items() if k in _CLIPPING and v is not None}
+        if len(given) > 1:
+            raise ValueError(
+                f"keras.optimizers.{type(self).__name__}: only one of clipnorm, clipvalue and "
+                f"global_clipnorm can be set, got {', '.join(sorted(given))}"
+            )
+        self.clipping: tuple[str, float] | None = None
+        for name, value in given.items():
+            self.clipping = (name, validation.positive(type(self).__name__, name, value))
+            settings[name] = value  # shown by repr
+
+    def _clip(self, parameters: list[Tensor]) -> None:
+        """Clip the parameters' gradients in place (``clipping``'s rule)."""
+        assert self.clipping is not None
+        name, limit = self.clipping
+        grads = [p.grad for p in parameters if p.grad is not None]
+        if name == "clipvalue":
+            for g in grads:
+                np.clip(g, -limit, limit, out=g)
+            return
+        norms = [math.sqrt(float(np.vdot(g, g))) for g in grads]
+        if name == "global_clipnorm":  # one norm for all: scaled together
+            norms = [math.sqrt(sum(n * n for n in norms))] * len(grads)
+        for norm, g in zip(norms, grads):
+            if norm > limit:
+                np.multiply(g, limit / norm, out=g, casting="unsafe")
 
     @property
     def learning_rate(self) -> float:
@@ -44,6 +83,8 @@ class Optimizer:
     def bind(self, parameters: Iterable[Tensor]) -> optim.Optimizer:
         """The humblenet optimizer that updates ``parameters`` with these settings."""
         self.bound = self._build(list(parameters))
+        if self.clipping is not None:
+            self.bound.clip_gradients = self._clip
         return self.bound
 
     def __repr__(self) -> str:
@@ -71,7 +112,7 @@ class SGD(Optimizer):
         **ignored: Any,
     ) -> None:
         _no_weight_decay("SGD", weight_decay)
-        super().__init__(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov)
+        super().__init__(ignored, learning_rate=learning_rate, momentum=momentum, nesterov=nesterov)
 
     def _build(self, parameters: list[Tensor]) -> optim.Optimizer:
         s = self.settings
@@ -93,6 +134,7 @@ class RMSprop(Optimizer):
     ) -> None:
         _no_weight_decay("RMSprop", weight_decay)
         super().__init__(
+            ignored,
             learning_rate=learning_rate,
             rho=rho,
             momentum=momentum,
@@ -127,6 +169,7 @@ class Adam(Optimizer):
     ) -> None:
         _no_weight_decay("Adam", weight_decay)
         super().__init__(
+            ignored,
             learning_rate=learning_rate,
             beta_1=beta_1,
             beta_2=beta_2,
@@ -163,6 +206,7 @@ class AdamW(Adam):
     ) -> None:
         Optimizer.__init__(
             self,
+            ignored,
             learning_rate=learning_rate,
             weight_decay=weight_decay,
             beta_1=beta_1,
@@ -185,6 +229,7 @@ class Adagrad(Optimizer):
     ) -> None:
         _no_weight_decay("Adagrad", weight_decay)
         super().__init__(
+            ignored,
             learning_rate=learning_rate,
             initial_accumulator_value=initial_accumulator_value,
             epsilon=epsilon,

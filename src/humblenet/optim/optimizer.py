@@ -18,7 +18,7 @@ both paths; a flat kernel may keep it transformed between reads (see ``_flat``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -118,8 +118,14 @@ class Optimizer:
         """
         raise NotImplementedError
 
+    # A function that clips the gradients in place before each step, or None (Keras'
+    # optimizers set it for their clipnorm, clipvalue and global_clipnorm).
+    clip_gradients: Callable[[list[Tensor]], None] | None = None
+
     def step(self) -> None:
         """Update every parameter that has a gradient; those whose ``.grad`` is None are skipped."""
+        if self.clip_gradients is not None:
+            self.clip_gradients(self.params)
         flat = self._flat_parameters()
         if flat is not None:
             self._flat_step(flat)
